@@ -1,0 +1,279 @@
+//! Verified claims: the registered ones Stream uses, type-checked, and the time rules.
+
+use crate::Error;
+use crate::error::Claim;
+use crate::json::read::{self, RawStr, Value};
+
+/// The claims of a verified token, borrowed from the caller's scratch buffer.
+///
+/// Only tokens that passed every check are turned into `Claims`. Unknown claims are ignored
+/// here; [`Claims::json`] gives the whole (validated) claims object, and
+/// [`Verifier::verify_as`](crate::Verifier::verify_as) deserializes custom claims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Claims<'a> {
+    json: &'a str,
+    user_id: Option<&'a str>,
+    exp: Option<u64>,
+    nbf: Option<u64>,
+    iat: Option<u64>,
+    server: bool,
+    dev: bool,
+}
+
+impl<'a> Claims<'a> {
+    /// The `user_id` claim (unescaped), if the token has one.
+    #[must_use]
+    pub const fn user_id(&self) -> Option<&'a str> {
+        self.user_id
+    }
+
+    /// The `exp` claim: expiry, in Unix seconds.
+    #[must_use]
+    pub const fn exp(&self) -> Option<u64> {
+        self.exp
+    }
+
+    /// The `iat` claim: issue time, in Unix seconds.
+    #[must_use]
+    pub const fn iat(&self) -> Option<u64> {
+        self.iat
+    }
+
+    /// The `nbf` claim: not-before time, in Unix seconds.
+    #[must_use]
+    pub const fn nbf(&self) -> Option<u64> {
+        self.nbf
+    }
+
+    /// Whether this is a server token (`"server":true`).
+    #[must_use]
+    pub const fn is_server(&self) -> bool {
+        self.server
+    }
+
+    /// Whether this is a development token (signature `devtoken`, accepted only when the
+    /// verifier allows them).
+    #[must_use]
+    pub const fn is_dev(&self) -> bool {
+        self.dev
+    }
+
+    /// The claims object as JSON text, exactly as it was in the token.
+    #[must_use]
+    pub const fn json(&self) -> &'a str {
+        self.json
+    }
+
+    /// Whether the token expires within `margin` seconds of `now` (or already has): the time
+    /// for a device minting its own tokens to make a new one before the server answers with
+    /// code 40. Tokens without `exp` never expire.
+    ///
+    /// ```
+    /// # use stackjwt::{Algorithm, Key, Verifier};
+    /// let key = Key::new(Algorithm::Hs256, &[1; 32])?;
+    /// let mut buf = [0u8; 256];
+    /// let token = key.user_token("john", Some(1_000), None, &mut buf)?;
+    /// let mut scratch = [0u8; 256];
+    /// let claims = Verifier::new(&key).verify(token, 900, &mut scratch)?;
+    /// assert!(!claims.expires_within(900, 60));
+    /// assert!(claims.expires_within(900, 100));
+    /// # Ok::<(), stackjwt::Error>(())
+    /// ```
+    #[must_use]
+    pub const fn expires_within(&self, now: u64, margin: u64) -> bool {
+        match self.exp {
+            Some(exp) => now.saturating_add(margin) >= exp,
+            None => false,
+        }
+    }
+}
+
+/// Claims read from JSON but not yet unescaped or time-checked.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawClaims<'a> {
+    json: &'a str,
+    user_id: Option<RawStr<'a>>,
+    exp: Option<u64>,
+    nbf: Option<u64>,
+    iat: Option<u64>,
+    /// `Some` when a `server` member is present at all.
+    server: Option<bool>,
+}
+
+/// The time and presence rules a verifier applies.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rules {
+    pub(crate) now: u64,
+    pub(crate) leeway: u64,
+    pub(crate) require_exp: bool,
+}
+
+fn time(claim: Claim, v: Value<'_>) -> Result<Option<u64>, Error> {
+    match v {
+        Value::Number(raw) => read::parse_u64(raw).map(Some).ok_or(Error::InvalidClaim { claim }),
+        _ => Err(Error::InvalidClaim { claim }),
+    }
+}
+
+impl<'a> RawClaims<'a> {
+    /// Reads the registered claims of a claims object, checking each one's type.
+    pub(crate) fn parse(json: &'a str) -> Result<Self, Error> {
+        let mut c = Self { json, user_id: None, exp: None, nbf: None, iat: None, server: None };
+        read::object_members(json.as_bytes(), |key, value| {
+            if key.eq_str("user_id") {
+                match value {
+                    Value::String(s) if s.0.is_empty() => return Err(Error::EmptyUserId),
+                    Value::String(s) => c.user_id = Some(s),
+                    _ => return Err(Error::InvalidClaim { claim: Claim::UserId }),
+                }
+            } else if key.eq_str("exp") {
+                c.exp = time(Claim::Exp, value)?;
+            } else if key.eq_str("nbf") {
+                c.nbf = time(Claim::Nbf, value)?;
+            } else if key.eq_str("iat") {
+                c.iat = time(Claim::Iat, value)?;
+            } else if key.eq_str("server") {
+                match value {
+                    Value::Bool(b) => c.server = Some(b),
+                    _ => return Err(Error::InvalidClaim { claim: Claim::Server }),
+                }
+            }
+            Ok(())
+        })?;
+        Ok(c)
+    }
+
+    pub(crate) const fn json(&self) -> &'a str {
+        self.json
+    }
+
+    pub(crate) const fn has_server_member(&self) -> bool {
+        self.server.is_some()
+    }
+
+    /// Applies the Stream profile (a `user_id` or `"server":true`) and the time rules.
+    pub(crate) fn check(&self, r: Rules) -> Result<(), Error> {
+        if self.user_id.is_none() && self.server != Some(true) {
+            return Err(Error::MissingSubject);
+        }
+        match self.exp {
+            None if r.require_exp => return Err(Error::MissingExp),
+            Some(exp) if r.now >= exp.saturating_add(r.leeway) => return Err(Error::Expired),
+            _ => {}
+        }
+        let late_now = r.now.saturating_add(r.leeway);
+        if self.nbf.is_some_and(|nbf| late_now < nbf) {
+            return Err(Error::NotYetValid);
+        }
+        if self.iat.is_some_and(|iat| iat > late_now) {
+            return Err(Error::IssuedInFuture);
+        }
+        Ok(())
+    }
+
+    /// The final claims, unescaping `user_id` into `spare` when it has escapes.
+    pub(crate) fn finish(self, spare: &'a mut [u8], dev: bool) -> Result<Claims<'a>, Error> {
+        let user_id = match self.user_id {
+            Some(raw) => Some(raw.unescape(spare)?),
+            None => None,
+        };
+        Ok(Claims {
+            json: self.json,
+            user_id,
+            exp: self.exp,
+            nbf: self.nbf,
+            iat: self.iat,
+            server: self.server == Some(true),
+            dev,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: Rules = Rules { now: 1000, leeway: 0, require_exp: false };
+
+    fn check(json: &str, r: Rules) -> Result<(), Error> {
+        RawClaims::parse(json)?.check(r)
+    }
+
+    #[test]
+    fn claim_types_are_checked() {
+        use Claim::*;
+        for (json, claim) in [
+            (r#"{"user_id":"a","exp":1.0}"#, Exp),
+            (r#"{"user_id":"a","exp":"5"}"#, Exp),
+            (r#"{"user_id":"a","exp":null}"#, Exp),
+            (r#"{"user_id":"a","exp":-1}"#, Exp),
+            (r#"{"user_id":"a","exp":1e3}"#, Exp),
+            (r#"{"user_id":"a","exp":18446744073709551616}"#, Exp),
+            (r#"{"user_id":"a","nbf":true}"#, Nbf),
+            (r#"{"user_id":"a","iat":[1]}"#, Iat),
+            (r#"{"user_id":5}"#, UserId),
+            (r#"{"user_id":null}"#, UserId),
+            (r#"{"server":"true"}"#, Server),
+            (r#"{"server":1}"#, Server),
+            (r#"{"user_id":"a","\u0065xp":0.5}"#, Exp),
+        ] {
+            assert_eq!(check(json, RULES), Err(Error::InvalidClaim { claim }), "{json}");
+        }
+        assert_eq!(check(r#"{"user_id":""}"#, RULES), Err(Error::EmptyUserId));
+    }
+
+    #[test]
+    fn subject_rules() {
+        assert_eq!(check(r#"{}"#, RULES), Err(Error::MissingSubject));
+        assert_eq!(check(r#"{"server":false}"#, RULES), Err(Error::MissingSubject));
+        assert_eq!(check(r#"{"server":true}"#, RULES), Ok(()));
+        assert_eq!(check(r#"{"user_id":"a","role":{"x":[1,2]}}"#, RULES), Ok(()));
+    }
+
+    #[test]
+    fn time_rules_at_the_boundaries() {
+        let r = |now, leeway| Rules { now, leeway, require_exp: false };
+        let exp = r#"{"user_id":"a","exp":1000}"#;
+        assert_eq!(check(exp, r(999, 0)), Ok(()));
+        assert_eq!(check(exp, r(1000, 0)), Err(Error::Expired));
+        assert_eq!(check(exp, r(1029, 30)), Ok(()));
+        assert_eq!(check(exp, r(1030, 30)), Err(Error::Expired));
+        let nbf = r#"{"user_id":"a","nbf":1000}"#;
+        assert_eq!(check(nbf, r(999, 0)), Err(Error::NotYetValid));
+        assert_eq!(check(nbf, r(1000, 0)), Ok(()));
+        assert_eq!(check(nbf, r(970, 30)), Ok(()));
+        assert_eq!(check(nbf, r(969, 30)), Err(Error::NotYetValid));
+        let iat = r#"{"user_id":"a","iat":1000}"#;
+        assert_eq!(check(iat, r(999, 0)), Err(Error::IssuedInFuture));
+        assert_eq!(check(iat, r(1000, 0)), Ok(()));
+        assert_eq!(check(iat, r(970, 30)), Ok(()));
+        // No overflow at the edges.
+        let max = r#"{"user_id":"a","exp":18446744073709551615,"nbf":18446744073709551615,"iat":18446744073709551615}"#;
+        assert_eq!(check(max, r(u64::MAX, u64::MAX)), Err(Error::Expired));
+        assert_eq!(check(max, r(u64::MAX - 1, u64::MAX)), Ok(()));
+        assert_eq!(check(max, r(0, 0)), Err(Error::NotYetValid));
+        let zero = r#"{"user_id":"a","exp":0}"#;
+        assert_eq!(check(zero, r(0, 0)), Err(Error::Expired));
+    }
+
+    #[test]
+    fn require_exp_is_its_own_error() {
+        let r = Rules { require_exp: true, ..RULES };
+        assert_eq!(check(r#"{"user_id":"a"}"#, r), Err(Error::MissingExp));
+        assert_eq!(check(r#"{"user_id":"a","exp":5}"#, r), Err(Error::Expired));
+        assert_eq!(check(r#"{"user_id":"a","exp":5000}"#, r), Ok(()));
+    }
+
+    #[test]
+    fn finish_unescapes_user_id() {
+        let raw = RawClaims::parse(r#"{"user_id":"j\u00fcrgen","exp":7,"server":true}"#).unwrap();
+        let mut spare = [0u8; 16];
+        let c = raw.finish(&mut spare, false).unwrap();
+        assert_eq!(c.user_id(), Some("jürgen"));
+        assert_eq!(c.exp(), Some(7));
+        assert!(c.is_server());
+        assert!(!c.is_dev());
+        assert!(c.expires_within(0, 7));
+        assert!(!c.expires_within(0, 6));
+    }
+}

@@ -1,0 +1,211 @@
+//! The one error type: every rejection and every failure names its reason.
+
+use core::fmt;
+
+/// A registered claim whose value had the wrong type or range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Claim {
+    /// `user_id`: must be a non-empty string.
+    UserId,
+    /// `exp`: must be a non-negative integer that fits `u64`.
+    Exp,
+    /// `nbf`: must be a non-negative integer that fits `u64`.
+    Nbf,
+    /// `iat`: must be a non-negative integer that fits `u64`.
+    Iat,
+    /// `server`: must be a boolean.
+    Server,
+}
+
+impl Claim {
+    /// The claim's name as it appears in the token.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::UserId => "user_id",
+            Self::Exp => "exp",
+            Self::Nbf => "nbf",
+            Self::Iat => "iat",
+            Self::Server => "server",
+        }
+    }
+}
+
+/// Everything that can go wrong when making a key, minting a token or verifying one.
+///
+/// `Display` gives lowercase words without a trailing period, fit for a gateway's log line;
+/// [`Error::stream_code`] gives the error code Stream's API uses for the same condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// The secret is empty.
+    EmptySecret,
+    /// The secret is shorter than the hash output (RFC 7518 section 3.2); use
+    /// [`Key::new_weak`](crate::Key::new_weak) to accept it anyway.
+    WeakSecret {
+        /// The minimum length in bytes for this algorithm.
+        min: usize,
+    },
+    /// The key id is empty, longer than [`MAX_KID_LEN`](crate::MAX_KID_LEN) bytes, or has a
+    /// character outside printable ASCII (`!`..=`~`, without `"` and `\`).
+    InvalidKid,
+    /// The `user_id` is empty (Stream user ids are non-empty), when minting or in a token.
+    EmptyUserId,
+    /// The output or scratch buffer is too small; `needed` bytes would have been enough.
+    BufferTooSmall {
+        /// The buffer length that would have been enough.
+        needed: usize,
+    },
+    /// Custom claims could not be written as JSON (a map key that is not a string, or the
+    /// claims' own `Serialize` implementation failed).
+    ClaimsNotSerializable,
+    /// The token is longer than [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN) bytes.
+    TokenTooLong,
+    /// The token does not have exactly three non-empty `.`-separated segments (the payload may
+    /// not be empty either).
+    Malformed,
+    /// A segment is not canonical base64url without padding.
+    InvalidBase64,
+    /// A decoded segment is not valid UTF-8.
+    InvalidUtf8,
+    /// A decoded header or payload is not exactly one JSON object.
+    InvalidJson,
+    /// JSON nesting is deeper than [`MAX_JSON_DEPTH`](crate::MAX_JSON_DEPTH).
+    JsonTooDeep,
+    /// A JSON object has the same member name twice (after unescaping).
+    DuplicateMember,
+    /// The header's `alg` is missing, not a string, or not the key's algorithm (`none` included).
+    AlgorithmNotAllowed,
+    /// The header has a `crit` member; no extension is understood, so none is accepted.
+    CriticalHeader,
+    /// The header's `typ` or `kid` is not a string.
+    InvalidHeader,
+    /// The header's `kid` does not name the verifying key.
+    UnknownKid,
+    /// The signature does not match the token (every bad MAC is this one variant).
+    SignatureMismatch,
+    /// A development token (signature `devtoken`) was presented, and dev tokens are not allowed.
+    DevTokenNotAllowed,
+    /// A development token is malformed: not the HS256 header, or it claims `server`.
+    InvalidDevToken,
+    /// A registered claim has the wrong type (for example a float, string or null `exp`).
+    InvalidClaim {
+        /// Which claim.
+        claim: Claim,
+    },
+    /// The token has neither a `user_id` nor `"server":true`.
+    MissingSubject,
+    /// The verifier requires `exp` and the token has none.
+    MissingExp,
+    /// `now >= exp + leeway` (Stream code 40).
+    Expired,
+    /// `now + leeway < nbf` (Stream code 41).
+    NotYetValid,
+    /// `iat > now + leeway` (Stream code 42).
+    IssuedInFuture,
+    /// The claims are valid but do not deserialize into the requested type.
+    ClaimsNotDeserializable,
+    /// The system clock is before the Unix epoch (only with the `std` feature).
+    ClockBeforeEpoch,
+}
+
+impl Error {
+    /// The error code Stream's API answers with for the same condition, where it has one:
+    /// 40 expired, 41 not yet valid (`nbf`), 42 issued in the future (`iat`),
+    /// 43 signature mismatch.
+    ///
+    /// ```
+    /// assert_eq!(stackjwt::Error::Expired.stream_code(), Some(40));
+    /// assert_eq!(stackjwt::Error::Malformed.stream_code(), None);
+    /// ```
+    #[must_use]
+    pub const fn stream_code(self) -> Option<u16> {
+        match self {
+            Self::Expired => Some(40),
+            Self::NotYetValid => Some(41),
+            Self::IssuedInFuture => Some(42),
+            Self::SignatureMismatch => Some(43),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match *self {
+            Self::EmptySecret => "secret is empty",
+            Self::WeakSecret { min } => {
+                return write!(f, "secret shorter than {min} bytes (use new_weak to accept it)");
+            }
+            Self::InvalidKid => "invalid key id",
+            Self::EmptyUserId => "user_id is empty",
+            Self::BufferTooSmall { needed } => {
+                return write!(f, "buffer too small: {needed} bytes needed");
+            }
+            Self::ClaimsNotSerializable => "claims cannot be serialized as json",
+            Self::TokenTooLong => "token too long",
+            Self::Malformed => "malformed token",
+            Self::InvalidBase64 => "invalid base64url encoding",
+            Self::InvalidUtf8 => "invalid utf-8",
+            Self::InvalidJson => "invalid json",
+            Self::JsonTooDeep => "json nested too deep",
+            Self::DuplicateMember => "duplicate json member",
+            Self::AlgorithmNotAllowed => "algorithm not allowed",
+            Self::CriticalHeader => "critical header not supported",
+            Self::InvalidHeader => "invalid header",
+            Self::UnknownKid => "unknown key id",
+            Self::SignatureMismatch => "signature mismatch",
+            Self::DevTokenNotAllowed => "development tokens not allowed",
+            Self::InvalidDevToken => "invalid development token",
+            Self::InvalidClaim { claim } => {
+                return write!(f, "invalid {} claim", claim.name());
+            }
+            Self::MissingSubject => "token has neither user_id nor server",
+            Self::MissingExp => "token has no exp",
+            Self::Expired => "token expired",
+            Self::NotYetValid => "token not yet valid",
+            Self::IssuedInFuture => "token issued in the future",
+            Self::ClaimsNotDeserializable => "claims do not match the requested type",
+            Self::ClockBeforeEpoch => "system clock before unix epoch",
+        };
+        f.write_str(text)
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_time_and_signature_errors_have_stream_codes() {
+        assert_eq!(Error::Expired.stream_code(), Some(40));
+        assert_eq!(Error::NotYetValid.stream_code(), Some(41));
+        assert_eq!(Error::IssuedInFuture.stream_code(), Some(42));
+        assert_eq!(Error::SignatureMismatch.stream_code(), Some(43));
+        assert_eq!(Error::MissingExp.stream_code(), None);
+        assert_eq!(Error::AlgorithmNotAllowed.stream_code(), None);
+    }
+
+    #[test]
+    fn display_is_lowercase_without_period() {
+        extern crate std;
+        use std::string::ToString;
+        let all = [
+            Error::WeakSecret { min: 32 },
+            Error::BufferTooSmall { needed: 7 },
+            Error::InvalidClaim { claim: Claim::Exp },
+            Error::Expired,
+            Error::SignatureMismatch,
+        ];
+        for e in all {
+            let s = e.to_string();
+            assert!(!s.ends_with('.'), "{s}");
+            assert_eq!(s.chars().next().map(|c| c.is_lowercase()), Some(true), "{s}");
+        }
+        assert_eq!(Error::BufferTooSmall { needed: 7 }.to_string(), "buffer too small: 7 bytes needed");
+        assert_eq!(Error::InvalidClaim { claim: Claim::Exp }.to_string(), "invalid exp claim");
+    }
+}

@@ -1,0 +1,149 @@
+//! Low-level JSON output: strings escaped exactly as `JSON.stringify` does, and integers.
+
+/// Where JSON text goes. Writing never fails; a sink that runs out of room keeps counting.
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+/// A sink that only counts, for exact length calculations.
+#[derive(Debug, Default)]
+pub(crate) struct Counter(pub(crate) usize);
+
+impl Sink for Counter {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 = self.0.saturating_add(bytes.len());
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The escape for byte `b`, or `None` when it is written as is. Like `JSON.stringify`: `"` and
+/// `\`, the five short control escapes, other control characters as `\u00xx` (lowercase hex);
+/// `/`, DEL and all non-ASCII (raw UTF-8) unescaped.
+fn escape(b: u8, short: &mut [u8; 6]) -> Option<&[u8]> {
+    let two = |c: u8| Some([b'\\', c]);
+    let pair = match b {
+        b'"' => two(b'"'),
+        b'\\' => two(b'\\'),
+        0x08 => two(b'b'),
+        0x0c => two(b'f'),
+        b'\n' => two(b'n'),
+        b'\r' => two(b'r'),
+        b'\t' => two(b't'),
+        0x00..=0x1f => {
+            *short = [b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]];
+            return Some(short);
+        }
+        _ => None,
+    }?;
+    short[..2].copy_from_slice(&pair);
+    Some(&short[..2])
+}
+
+/// Writes `s` as a quoted JSON string.
+pub(crate) fn string<S: Sink + ?Sized>(out: &mut S, s: &str) {
+    out.put(b"\"");
+    string_contents(out, s);
+    out.put(b"\"");
+}
+
+/// Writes `s` escaped, without the quotes.
+pub(crate) fn string_contents<S: Sink + ?Sized>(out: &mut S, s: &str) {
+    let bytes = s.as_bytes();
+    let mut run_start = 0;
+    let mut buf = [0u8; 6];
+    for (i, &b) in bytes.iter().enumerate() {
+        if let Some(esc) = escape(b, &mut buf) {
+            out.put(bytes.get(run_start..i).unwrap_or_default());
+            out.put(esc);
+            run_start = i.saturating_add(1);
+        }
+    }
+    out.put(bytes.get(run_start..).unwrap_or_default());
+}
+
+/// Writes an unsigned integer in decimal.
+pub(crate) fn unsigned<S: Sink + ?Sized>(out: &mut S, mut n: u128) {
+    let mut buf = [0u8; 39];
+    let mut i = buf.len();
+    loop {
+        i = i.saturating_sub(1);
+        if let Some(d) = buf.get_mut(i) {
+            // n % 10 < 10, so the cast cannot truncate.
+            *d = b'0'.saturating_add((n % 10) as u8);
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.put(buf.get(i..).unwrap_or_default());
+}
+
+/// Writes a signed integer in decimal.
+pub(crate) fn signed<S: Sink + ?Sized>(out: &mut S, n: i128) {
+    if n < 0 {
+        out.put(b"-");
+    }
+    unsigned(out, n.unsigned_abs());
+}
+
+/// The number of decimal digits of `n`.
+pub(crate) const fn digits(mut n: u64) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    impl Sink for Vec<u8> {
+        fn put(&mut self, bytes: &[u8]) {
+            self.extend_from_slice(bytes);
+        }
+    }
+
+    fn s(v: &str) -> std::string::String {
+        let mut out = Vec::new();
+        string(&mut out, v);
+        std::string::String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escapes_like_json_stringify() {
+        // Expected strings are what node's JSON.stringify prints for the same input.
+        assert_eq!(s("john"), r#""john""#);
+        assert_eq!(s("say \"hi\"\\n"), r#""say \"hi\"\\n""#);
+        assert_eq!(s("\u{8}\u{c}\n\r\t"), r#""\b\f\n\r\t""#);
+        assert_eq!(s("\u{0}\u{1}\u{1f}\u{7f}"), "\"\\u0000\\u0001\\u001f\u{7f}\"");
+        assert_eq!(s("a/b</script>"), r#""a/b</script>""#);
+        assert_eq!(s("jürgen \u{2028} 😀"), "\"jürgen \u{2028} 😀\"");
+    }
+
+    #[test]
+    fn integers() {
+        for (n, want) in [
+            (0u128, "0"),
+            (7, "7"),
+            (1_700_000_000, "1700000000"),
+            (u128::MAX, "340282366920938463463374607431768211455"),
+        ] {
+            let mut out = Vec::new();
+            unsigned(&mut out, n);
+            assert_eq!(out, want.as_bytes());
+        }
+        let mut out = Vec::new();
+        signed(&mut out, i128::MIN);
+        assert_eq!(out, b"-170141183460469231731687303715884105728");
+        assert_eq!(digits(0), 1);
+        assert_eq!(digits(u64::MAX), 20);
+        assert_eq!(digits(1_000), 4);
+    }
+}

@@ -1,0 +1,48 @@
+#![no_std]
+#![doc = include_str!("../README.md")]
+//!
+//! ## Features
+//!
+//! - `std` (off by default): conveniences only, such as
+//!   [`Verifier::verify_now`] with the system clock. The library never allocates either way.
+//!
+//! ## Security choices
+//!
+//! - The algorithm comes from the [`Key`]; a header naming any other `alg` (`none` included,
+//!   in any case) is rejected, as is a missing or non-string `alg` and any `crit`.
+//! - The MAC is computed over the raw `header.payload` bytes and compared in constant time
+//!   (`subtle`) with the signature segment *as text*: the expected MAC is encoded, not the
+//!   token's decoded, so a non-canonical signature encoding can never match. Claims are decoded
+//!   and parsed only after the MAC matched.
+//! - base64url is strict: no padding, no `+` or `/`, no whitespace, zero trailing bits, no
+//!   length that is 1 modulo 4. The codec is the `base64` crate without its `unsafe` SIMD
+//!   feature. It is not constant-time, and need not be: token text is public. It was chosen
+//!   over `base64ct` because it decodes a Stream token's segments several times faster.
+//! - JSON is strict RFC 8259, one object and nothing else, nesting at most [`MAX_JSON_DEPTH`],
+//!   no duplicate member names (compared after unescaping), and `exp`, `nbf`, `iat`,
+//!   `user_id` and `server` must have their types: a wrong type is an error, never "absent".
+//! - Secrets shorter than the hash output need the explicit [`Key::new_weak`].
+//! - Tokens longer than [`MAX_TOKEN_LEN`] are rejected before any other work, and nothing in
+//!   the decoder can panic, recurse without bound or overflow.
+//!
+//! ## MSRV
+//!
+//! Rust 1.88.
+
+mod algorithm;
+mod base64;
+mod claims;
+mod error;
+mod json;
+mod key;
+mod sign;
+mod verify;
+
+pub use algorithm::Algorithm;
+pub use base64::encoded_len as base64url_len;
+pub use claims::Claims;
+pub use error::{Claim, Error};
+pub use json::read::MAX_DEPTH as MAX_JSON_DEPTH;
+pub use key::{Key, MAX_KID_LEN};
+pub use sign::{dev_token, dev_token_max_len, server_token_len, user_token_max_len};
+pub use verify::{MAX_TOKEN_LEN, Verifier};

@@ -1,0 +1,317 @@
+//! Minting: user, server, custom-claims and development tokens, and their sizes.
+
+use serde::Serialize;
+
+use crate::Error;
+use crate::algorithm::{Algorithm, MAX_MAC_LEN};
+use crate::base64::{self, Encoder};
+use crate::json::write::{Counter, Sink};
+use crate::json::{ser, write};
+use crate::key::{Key, header_segment_len};
+
+/// The header segment of Stream's tokens and of every development token:
+/// `{"alg":"HS256","typ":"JWT"}` in base64url.
+pub(crate) const HS256_HEADER: &[u8] = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
+
+/// The signature segment of a development token.
+pub(crate) const DEV_SIGNATURE: &[u8] = b"devtoken";
+
+/// Writes user-token claims: `user_id`, `exp`, `iat` in that order, each omitted when `None`.
+fn user_claims<S: Sink + ?Sized>(out: &mut S, user_id: &str, exp: Option<u64>, iat: Option<u64>) {
+    out.put(b"{\"user_id\":");
+    write::string(out, user_id);
+    if let Some(exp) = exp {
+        out.put(b",\"exp\":");
+        write::unsigned(out, exp.into());
+    }
+    if let Some(iat) = iat {
+        out.put(b",\"iat\":");
+        write::unsigned(out, iat.into());
+    }
+    out.put(b"}");
+}
+
+const SERVER_CLAIMS: &[u8] = b"{\"server\":true}";
+
+/// Remembers whether the first byte written was `{`, so custom claims must be an object.
+struct ObjectCheck<'s, S> {
+    inner: &'s mut S,
+    first: Option<u8>,
+}
+
+impl<S: Sink> Sink for ObjectCheck<'_, S> {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.first.is_none() {
+            self.first = bytes.first().copied();
+        }
+        self.inner.put(bytes);
+    }
+}
+
+impl Key {
+    /// Mints a Stream user token: claims `user_id`, then `exp` and `iat` when given (Unix
+    /// seconds). The output equals Stream's JS SDK's `createToken(user_id, exp, iat)` byte
+    /// for byte.
+    ///
+    /// ```
+    /// use stackjwt::{Algorithm, Key};
+    /// let key = Key::new_weak(Algorithm::Hs256, b"secret")?;
+    /// let mut buf = [0u8; 256];
+    /// let token = key.user_token("john", None, None, &mut buf)?;
+    /// assert_eq!(token, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.yrpLD2gUq_TIyxMKpDBHQO391KGCNrFl-RvMT-p90MU");
+    /// # Ok::<(), stackjwt::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::EmptyUserId`] for an empty `user_id`; [`Error::BufferTooSmall`] (with the exact
+    /// length needed, see [`Key::user_token_len`]) when `buf` cannot hold the token.
+    pub fn user_token<'b>(
+        &self,
+        user_id: &str,
+        exp: Option<u64>,
+        iat: Option<u64>,
+        buf: &'b mut [u8],
+    ) -> Result<&'b str, Error> {
+        if user_id.is_empty() {
+            return Err(Error::EmptyUserId);
+        }
+        self.mint(buf, |enc| {
+            user_claims(enc, user_id, exp, iat);
+            Ok(())
+        })
+    }
+
+    /// Mints a server token: claims `{"server":true}`.
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] when `buf` is shorter than [`server_token_len`].
+    pub fn server_token<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        self.mint(buf, |enc| {
+            enc.put(SERVER_CLAIMS);
+            Ok(())
+        })
+    }
+
+    /// Mints a token with any claims that serialize to a JSON object, written compactly in
+    /// field order with `JSON.stringify`'s string escaping.
+    ///
+    /// ```
+    /// use stackjwt::{Algorithm, Key};
+    /// #[derive(serde::Serialize)]
+    /// struct Claims<'a> { user_id: &'a str, role: &'a str }
+    ///
+    /// let key = Key::new(Algorithm::Hs256, &[9; 32])?;
+    /// let mut buf = [0u8; 256];
+    /// let token = key.sign(&Claims { user_id: "john", role: "admin" }, &mut buf)?;
+    /// assert_eq!(token.split('.').count(), 3);
+    /// # Ok::<(), stackjwt::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ClaimsNotSerializable`] when the claims are not a JSON object or fail to
+    /// serialize; [`Error::BufferTooSmall`] with the exact length needed.
+    pub fn sign<'b, T: Serialize + ?Sized>(&self, claims: &T, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        self.mint(buf, |enc| {
+            let mut checked = ObjectCheck { inner: enc, first: None };
+            ser::to_sink(&mut checked, claims).map_err(|_| Error::ClaimsNotSerializable)?;
+            if checked.first == Some(b'{') { Ok(()) } else { Err(Error::ClaimsNotSerializable) }
+        })
+    }
+
+    /// The exact length of [`Key::user_token`]'s output for these arguments.
+    ///
+    /// ```
+    /// # use stackjwt::{Algorithm, Key};
+    /// let key = Key::new(Algorithm::Hs256, &[1; 32])?;
+    /// let mut buf = [0u8; 256];
+    /// let n = key.user_token_len("john", Some(1), None);
+    /// assert_eq!(key.user_token("john", Some(1), None, &mut buf)?.len(), n);
+    /// # Ok::<(), stackjwt::Error>(())
+    /// ```
+    #[must_use]
+    pub fn user_token_len(&self, user_id: &str, exp: Option<u64>, iat: Option<u64>) -> usize {
+        let mut c = Counter::default();
+        user_claims(&mut c, user_id, exp, iat);
+        token_len(self.header_segment().len(), c.0, self.algorithm())
+    }
+
+    /// Writes `header.payload.signature` into `buf`; `payload` writes the claims JSON.
+    fn mint<'b>(
+        &self,
+        buf: &'b mut [u8],
+        payload: impl FnOnce(&mut Encoder<'_>) -> Result<(), Error>,
+    ) -> Result<&'b str, Error> {
+        let header = self.header_segment();
+        let payload_start = header.len().saturating_add(1);
+        let mut enc = Encoder::url(buf.get_mut(payload_start..).unwrap_or_default());
+        payload(&mut enc)?;
+        let payload_len = enc.finish();
+        let payload_end = payload_start.saturating_add(payload_len);
+        let sig_len = self.algorithm().signature_len();
+        let needed = payload_end.saturating_add(1).saturating_add(sig_len);
+        let too_small = Error::BufferTooSmall { needed };
+        let token = buf.get_mut(..needed).ok_or(too_small)?;
+        let (signed, sig) = token.split_at_mut(payload_end);
+        let (head, payload) = signed.split_at_mut(header.len());
+        head.copy_from_slice(header);
+        let (dot, payload) = payload.split_first_mut().ok_or(too_small)?;
+        *dot = b'.';
+
+        let mut state = self.mac_after_header().clone();
+        state.update(payload);
+        let mut tag = [0u8; MAX_MAC_LEN];
+        let tag = state.finalize_into(&mut tag);
+        let (dot, sig) = sig.split_first_mut().ok_or(too_small)?;
+        *dot = b'.';
+        base64::encode_url(tag, sig)?;
+        core::str::from_utf8(token).map_err(|_| too_small)
+    }
+}
+
+/// Mints a Stream development token for `user_id`, byte-identical to the JS SDK's
+/// `DevToken(user_id)`: the HS256 header, the claims `{"user_id":...}` in *standard* base64
+/// with `=` padding, and the literal signature `devtoken`. No key is involved; such tokens are
+/// accepted only by a verifier with [`allow_dev_tokens(true)`](crate::Verifier::allow_dev_tokens).
+///
+/// ```
+/// let mut buf = [0u8; 128];
+/// let token = stackjwt::dev_token("ab", &mut buf)?;
+/// assert_eq!(token, "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWIifQ==.devtoken");
+/// # Ok::<(), stackjwt::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::EmptyUserId`] for an empty `user_id`; [`Error::BufferTooSmall`] with the exact
+/// length needed.
+pub fn dev_token<'b>(user_id: &str, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+    if user_id.is_empty() {
+        return Err(Error::EmptyUserId);
+    }
+    let payload_start = HS256_HEADER.len().saturating_add(1);
+    let mut enc = Encoder::standard(buf.get_mut(payload_start..).unwrap_or_default());
+    user_claims(&mut enc, user_id, None, None);
+    let payload_end = payload_start.saturating_add(enc.finish());
+    let needed = payload_end.saturating_add(1).saturating_add(DEV_SIGNATURE.len());
+    let too_small = Error::BufferTooSmall { needed };
+    let token = buf.get_mut(..needed).ok_or(too_small)?;
+    let (head, rest) = token.split_at_mut(HS256_HEADER.len());
+    head.copy_from_slice(HS256_HEADER);
+    let (dot, rest) = rest.split_first_mut().ok_or(too_small)?;
+    *dot = b'.';
+    let tail = rest.get_mut(payload_end.saturating_sub(payload_start)..).ok_or(too_small)?;
+    let (dot, sig) = tail.split_first_mut().ok_or(too_small)?;
+    *dot = b'.';
+    sig.copy_from_slice(DEV_SIGNATURE);
+    core::str::from_utf8(token).map_err(|_| too_small)
+}
+
+const fn token_len(header_len: usize, json_len: usize, alg: Algorithm) -> usize {
+    header_len
+        .saturating_add(1)
+        .saturating_add(base64::encoded_len(json_len))
+        .saturating_add(1)
+        .saturating_add(alg.signature_len())
+}
+
+/// The largest [`Key::user_token`] output for a `user_id` of `user_id_len` bytes, with `exp`
+/// and `iat` of any value, for a key whose kid is `kid_len` bytes (0 for none). Use it to size
+/// buffers at compile time; the bound assumes every byte of the id needs a six-byte escape.
+///
+/// ```
+/// use stackjwt::{user_token_max_len, Algorithm};
+/// const LEN: usize = user_token_max_len(Algorithm::Hs256, 0, 64);
+/// let buf = [0u8; LEN];
+/// # let _ = buf;
+/// ```
+#[must_use]
+pub const fn user_token_max_len(alg: Algorithm, kid_len: usize, user_id_len: usize) -> usize {
+    // {"user_id":"<6 per byte>","exp":<20>,"iat":<20>}
+    let json = 11usize
+        .saturating_add(2)
+        .saturating_add(user_id_len.saturating_mul(6))
+        .saturating_add(2 * (7 + write::digits(u64::MAX)))
+        .saturating_add(1);
+    token_len(header_segment_len(kid_len), json, alg)
+}
+
+/// The exact length of [`Key::server_token`]'s output for a key whose kid is `kid_len`
+/// bytes (0 for none).
+///
+/// ```
+/// use stackjwt::{server_token_len, Algorithm};
+/// assert_eq!(server_token_len(Algorithm::Hs256, 0), 101);
+/// ```
+#[must_use]
+pub const fn server_token_len(alg: Algorithm, kid_len: usize) -> usize {
+    token_len(header_segment_len(kid_len), SERVER_CLAIMS.len(), alg)
+}
+
+/// The largest [`dev_token`] output for a `user_id` of `user_id_len` bytes.
+#[must_use]
+pub const fn dev_token_max_len(user_id_len: usize) -> usize {
+    let json = 14usize.saturating_add(user_id_len.saturating_mul(6));
+    HS256_HEADER
+        .len()
+        .saturating_add(1)
+        .saturating_add(base64::padded_len(json))
+        .saturating_add(1)
+        .saturating_add(DEV_SIGNATURE.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(alg: Algorithm) -> Key {
+        Key::new(alg, &[3; 64]).unwrap()
+    }
+
+    #[test]
+    fn buffer_too_small_says_how_much_and_never_truncates() {
+        let k = key(Algorithm::Hs256);
+        let mut big = [0u8; 512];
+        let full = k.user_token("john", Some(1), Some(2), &mut big).unwrap().len();
+        for n in 0..full {
+            let mut small = [0u8; 512];
+            assert_eq!(
+                k.user_token("john", Some(1), Some(2), &mut small[..n]),
+                Err(Error::BufferTooSmall { needed: full }),
+                "len {n}"
+            );
+        }
+        let mut exact = [0u8; 512];
+        assert!(k.user_token("john", Some(1), Some(2), &mut exact[..full]).is_ok());
+        let dev = dev_token("john", &mut big).unwrap().len();
+        for n in 0..dev {
+            assert_eq!(dev_token("john", &mut big[..n]), Err(Error::BufferTooSmall { needed: dev }));
+        }
+    }
+
+    #[test]
+    fn sizing_helpers_are_exact_or_upper_bounds() {
+        for alg in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+            let k = key(alg);
+            let mut buf = [0u8; 1024];
+            assert_eq!(k.server_token(&mut buf).unwrap().len(), server_token_len(alg, 0));
+            let k = k.with_kid("abc").unwrap();
+            assert_eq!(k.server_token(&mut buf).unwrap().len(), server_token_len(alg, 3));
+            let id = "\u{1}\u{1}\u{1}";
+            let worst = k.user_token(id, Some(u64::MAX), Some(u64::MAX), &mut buf).unwrap().len();
+            assert_eq!(worst, user_token_max_len(alg, 3, id.len()));
+            assert_eq!(worst, k.user_token_len(id, Some(u64::MAX), Some(u64::MAX)));
+        }
+        let mut buf = [0u8; 256];
+        assert_eq!(dev_token("\u{1}\u{1}", &mut buf).unwrap().len(), dev_token_max_len(2));
+    }
+
+    #[test]
+    fn empty_user_id_and_non_object_claims_are_errors() {
+        let k = key(Algorithm::Hs256);
+        let mut buf = [0u8; 256];
+        assert_eq!(k.user_token("", None, None, &mut buf), Err(Error::EmptyUserId));
+        assert_eq!(dev_token("", &mut buf), Err(Error::EmptyUserId));
+        assert_eq!(k.sign(&5u8, &mut buf), Err(Error::ClaimsNotSerializable));
+        assert_eq!(k.sign(&[1, 2], &mut buf), Err(Error::ClaimsNotSerializable));
+        assert_eq!(k.sign(&"x", &mut buf), Err(Error::ClaimsNotSerializable));
+    }
+}

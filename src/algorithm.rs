@@ -100,6 +100,7 @@ fn copy_tag<'o>(out: &'o mut [u8; MAX_MAC_LEN], tag: &[u8]) -> &'o [u8] {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
     extern crate std;
     use super::*;

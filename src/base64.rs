@@ -34,11 +34,11 @@ pub(crate) const fn padded_len(n: usize) -> usize {
 /// The decoded length of `n` canonical unpadded base64 characters, or `None` when no canonical
 /// encoding has that length (`n % 4 == 1`).
 pub(crate) const fn decoded_len(n: usize) -> Option<usize> {
-    let full = (n / 4) * 3;
+    let full = (n / 4).saturating_mul(3);
     match n % 4 {
         0 => Some(full),
-        2 => Some(full + 1),
-        3 => Some(full + 2),
+        2 => Some(full.saturating_add(1)),
+        3 => Some(full.saturating_add(2)),
         _ => None,
     }
 }
@@ -148,6 +148,7 @@ impl Sink for Encoder<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
     use super::*;
 

@@ -18,7 +18,7 @@ const MAX_HEADER_SEGMENT_LEN: usize = header_segment_len(MAX_KID_LEN);
 /// The length of a header segment minted for a key whose kid is `kid_len` bytes (0 for none).
 pub(crate) const fn header_segment_len(kid_len: usize) -> usize {
     // {"alg":"HS256","typ":"JWT"} is 27 bytes; ,"kid":"..." adds 9 plus the kid.
-    let json = if kid_len == 0 { 27 } else { 36 + kid_len };
+    let json = if kid_len == 0 { 27 } else { kid_len.saturating_add(36) };
     base64::encoded_len(json)
 }
 
@@ -147,6 +147,7 @@ impl fmt::Debug for Key {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
     extern crate std;
     use super::*;

@@ -229,7 +229,7 @@ pub const fn user_token_max_len(alg: Algorithm, kid_len: usize, user_id_len: usi
     let json = 11usize
         .saturating_add(2)
         .saturating_add(user_id_len.saturating_mul(6))
-        .saturating_add(2 * (7 + write::digits(u64::MAX)))
+        .saturating_add(write::digits(u64::MAX).saturating_add(7).saturating_mul(2))
         .saturating_add(1);
     token_len(header_segment_len(kid_len), json, alg)
 }
@@ -259,6 +259,7 @@ pub const fn dev_token_max_len(user_id_len: usize) -> usize {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
     use super::*;
 

@@ -252,10 +252,10 @@ impl<'k> Verifier<'k> {
                 }
             } else if key.eq_str("kid") {
                 let Value::String(kid) = value else { return Err(Error::InvalidHeader) };
-                if let Some(own) = self.key.kid() {
-                    if !kid.eq_str(own) {
-                        return Err(Error::UnknownKid);
-                    }
+                if let Some(own) = self.key.kid()
+                    && !kid.eq_str(own)
+                {
+                    return Err(Error::UnknownKid);
                 }
             }
             Ok(())

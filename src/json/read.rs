@@ -108,8 +108,9 @@ impl Iterator for Unescaped<'_> {
                 let cp = if (0xd800..0xdc00).contains(&hi) {
                     // Validated input: a low surrogate escape follows.
                     self.rest = self.rest.get(2..)?;
-                    let lo = self.hex4()?;
-                    0x10000 + ((hi - 0xd800) << 10) + (lo.checked_sub(0xdc00)?)
+                    let low = self.hex4()?.checked_sub(0xdc00)?;
+                    let high = hi.checked_sub(0xd800)?.checked_shl(10)?;
+                    0x10000u32.checked_add(high)?.checked_add(low)?
                 } else {
                     hi
                 };
@@ -412,6 +413,7 @@ pub(crate) fn parse_u64(raw: &[u8]) -> Option<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
     extern crate std;
     use super::*;

@@ -440,6 +440,7 @@ impl<S: Sink> ser::Serializer for KeySer<'_, S> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
     extern crate std;
     use super::*;

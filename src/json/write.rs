@@ -31,7 +31,8 @@ fn escape(b: u8, short: &mut [u8; 6]) -> Option<&[u8]> {
         b'\r' => two(b'r'),
         b'\t' => two(b't'),
         0x00..=0x1f => {
-            *short = [b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]];
+            let hex = |nibble: u8| HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            *short = [b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b & 0xf)];
             return Some(short);
         }
         _ => None,
@@ -90,15 +91,16 @@ pub(crate) fn signed<S: Sink + ?Sized>(out: &mut S, n: i128) {
 
 /// The number of decimal digits of `n`.
 pub(crate) const fn digits(mut n: u64) -> usize {
-    let mut d = 1;
+    let mut d: usize = 1;
     while n >= 10 {
         n /= 10;
-        d += 1;
+        d = d.saturating_add(1);
     }
     d
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 pub(crate) mod tests {
     extern crate std;
     use super::*;

@@ -118,11 +118,53 @@ fn time(claim: Claim, v: Value<'_>) -> Result<Option<u64>, Error> {
 impl<'a> RawClaims<'a> {
     /// Reads the registered claims of a claims object, checking each one's type.
     pub(crate) fn parse(json: &'a str) -> Result<Self, Error> {
+        match Self::parse_canonical(json) {
+            Some(c) => Ok(c),
+            None => Self::parse_general(json),
+        }
+    }
+
+    /// The shapes minted by Stream's SDKs and this crate, recognized in one pass:
+    /// `{"user_id":"<no escapes>"[,"exp":<int>][,"iat":<int>]}` and `{"server":true}`.
+    /// Anything else (whitespace, escapes, other members or order, numbers that do not fit)
+    /// returns `None` and takes the general reader, which gives the same result for these
+    /// shapes and the precise error for everything else.
+    fn parse_canonical(json: &'a str) -> Option<Self> {
+        let mut c = Self { json, user_id: None, exp: None, nbf: None, iat: None, server: None };
+        if json == r#"{"server":true}"# {
+            c.server = Some(true);
+            return Some(c);
+        }
+        let prefix = br#"{"user_id":""#;
+        let rest = json.as_bytes().strip_prefix(prefix)?;
+        let len = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let (id, mut rest) = rest.split_at(len);
+        rest = rest.strip_prefix(b"\"")?;
+        if id.is_empty() {
+            return None;
+        }
+        c.user_id = Some(RawStr { bytes: id, start: prefix.len(), escaped: false });
+        let number = |rest: &mut &'a [u8], name: &[u8]| -> Option<Option<u64>> {
+            let Some(after) = rest.strip_prefix(name) else { return Some(None) };
+            let digits = after.iter().position(|b| !b.is_ascii_digit()).unwrap_or(after.len());
+            let (num, tail) = after.split_at(digits);
+            if num.len() > 1 && num.first() == Some(&b'0') {
+                return None;
+            }
+            *rest = tail;
+            read::parse_u64(num).map(Some)
+        };
+        c.exp = number(&mut rest, br#","exp":"#)?;
+        c.iat = number(&mut rest, br#","iat":"#)?;
+        (rest == b"}").then_some(c)
+    }
+
+    fn parse_general(json: &'a str) -> Result<Self, Error> {
         let mut c = Self { json, user_id: None, exp: None, nbf: None, iat: None, server: None };
         read::object_members(json.as_bytes(), |key, value| {
             if key.eq_str("user_id") {
                 match value {
-                    Value::String(s) if s.0.is_empty() => return Err(Error::EmptyUserId),
+                    Value::String(s) if s.bytes.is_empty() => return Err(Error::EmptyUserId),
                     Value::String(s) => c.user_id = Some(s),
                     _ => return Err(Error::InvalidClaim { claim: Claim::UserId }),
                 }
@@ -174,7 +216,7 @@ impl<'a> RawClaims<'a> {
     /// The final claims, unescaping `user_id` into `spare` when it has escapes.
     pub(crate) fn finish(self, spare: &'a mut [u8], dev: bool) -> Result<Claims<'a>, Error> {
         let user_id = match self.user_id {
-            Some(raw) => Some(raw.unescape(spare)?),
+            Some(raw) => Some(raw.unescape(self.json, spare)?),
             None => None,
         };
         Ok(Claims {
@@ -192,12 +234,55 @@ impl<'a> RawClaims<'a> {
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
+    extern crate std;
     use super::*;
+    use std::format;
 
     const RULES: Rules = Rules { now: 1000, leeway: 0, require_exp: false };
 
     fn check(json: &str, r: Rules) -> Result<(), Error> {
         RawClaims::parse(json)?.check(r)
+    }
+
+    /// The one-pass reader agrees with the general one on the shapes it takes, and declines
+    /// everything else.
+    #[test]
+    fn canonical_fast_path_matches_the_general_reader() {
+        let taken = [
+            r#"{"server":true}"#,
+            r#"{"user_id":"john"}"#,
+            r#"{"user_id":"jürgen","exp":1700000000}"#,
+            r#"{"user_id":"a","iat":0}"#,
+            r#"{"user_id":"a b/c","exp":18446744073709551615,"iat":1}"#,
+        ];
+        for json in taken {
+            let fast = RawClaims::parse_canonical(json).unwrap_or_else(|| panic!("declined {json}"));
+            let general = RawClaims::parse_general(json).unwrap();
+            assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{json}");
+        }
+        let declined = [
+            r#"{"server":false}"#,
+            r#"{ "user_id":"a"}"#,
+            r#"{"user_id":"a" }"#,
+            r#"{"user_id":""}"#,
+            r#"{"user_id":"a\"b"}"#,
+            r#"{"user_id":"a\u0062"}"#,
+            r#"{"user_id":"a","exp":01}"#,
+            r#"{"user_id":"a","exp":1.5}"#,
+            r#"{"user_id":"a","exp":-1}"#,
+            r#"{"user_id":"a","exp":}"#,
+            r#"{"user_id":"a","exp":18446744073709551616}"#,
+            r#"{"user_id":"a","iat":1,"exp":2}"#,
+            r#"{"user_id":"a","exp":1,"exp":2}"#,
+            r#"{"user_id":"a","nbf":1}"#,
+            r#"{"user_id":"a","role":"x"}"#,
+            r#"{"user_id":"a"}x"#,
+            r#"{"user_id":"a"},"#,
+            "{\"user_id\":\"a\u{1}\"}",
+        ];
+        for json in declined {
+            assert!(RawClaims::parse_canonical(json).is_none(), "took {json}");
+        }
     }
 
     #[test]

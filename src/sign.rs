@@ -22,11 +22,11 @@ fn user_claims<S: Sink + ?Sized>(out: &mut S, user_id: &str, exp: Option<u64>, i
     write::string(out, user_id);
     if let Some(exp) = exp {
         out.put(b",\"exp\":");
-        write::unsigned(out, exp.into());
+        write::unsigned64(out, exp);
     }
     if let Some(iat) = iat {
         out.put(b",\"iat\":");
-        write::unsigned(out, iat.into());
+        write::unsigned64(out, iat);
     }
     out.put(b"}");
 }

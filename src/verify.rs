@@ -29,18 +29,31 @@ fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Error::TokenTooLong);
     }
-    let mut dots = token.iter().enumerate().filter(|&(_, &b)| b == b'.').map(|(i, _)| i);
-    let (Some(d1), Some(d2), None) = (dots.next(), dots.next(), dots.next()) else {
-        return Err(Error::Malformed);
-    };
-    let header = token.get(..d1).ok_or(Error::Malformed)?;
-    let payload = token.get(d1.saturating_add(1)..d2).ok_or(Error::Malformed)?;
-    let signature = token.get(d2.saturating_add(1)..).ok_or(Error::Malformed)?;
+    // The first dot from the front and the last from the back; the payload between them
+    // must have none.
+    let d1 = token.iter().position(|&b| b == b'.').ok_or(Error::Malformed)?;
+    let d2 = token.iter().rposition(|&b| b == b'.').ok_or(Error::Malformed)?;
     let signed = token.get(..d2).ok_or(Error::Malformed)?;
-    if header.is_empty() || payload.is_empty() || signature.is_empty() {
+    let (header, dot_payload) = signed.split_at_checked(d1).ok_or(Error::Malformed)?;
+    let payload = dot_payload.get(1..).ok_or(Error::Malformed)?;
+    let signature = token.get(d2.saturating_add(1)..).ok_or(Error::Malformed)?;
+    if header.is_empty() || payload.is_empty() || signature.is_empty() || payload.contains(&b'.') {
         return Err(Error::Malformed);
     }
     Ok(Parts { header, payload, signature, signed })
+}
+
+/// Compares two byte strings in time that depends only on their lengths (which are public).
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    // Word-wise XOR-OR with no early exit, then one constant-time test of the result.
+    let (wa, ta) = a.as_chunks::<8>();
+    let (wb, tb) = b.as_chunks::<8>();
+    let words = wa.iter().zip(wb).fold(0u64, |d, (x, y)| d | (u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y)));
+    let tail = ta.iter().zip(tb).fold(0u64, |d, (x, y)| d | u64::from(x ^ y));
+    bool::from((words | tail).ct_eq(&0))
 }
 
 /// Checks a token's claims against a [`Key`], with Stream's rules.
@@ -229,11 +242,7 @@ impl<'k> Verifier<'k> {
         let tag = state.finalize_into(&mut tag);
         let mut expected = [0u8; base64::encoded_len(MAX_MAC_LEN)];
         let expected = base64::encode_url(tag, &mut expected)?;
-        if expected.len() == parts.signature.len() && bool::from(expected.ct_eq(parts.signature)) {
-            Ok(())
-        } else {
-            Err(Error::SignatureMismatch)
-        }
+        if ct_eq(expected, parts.signature) { Ok(()) } else { Err(Error::SignatureMismatch) }
     }
 
     /// Decodes and checks a header that is not the key's own.
@@ -261,5 +270,34 @@ impl<'k> Verifier<'k> {
             Ok(())
         })?;
         if alg_ok { Ok(()) } else { Err(Error::AlgorithmNotAllowed) }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ct_eq_compares_every_byte() {
+        let a: [u8; 86] = core::array::from_fn(|i| i as u8);
+        for len in [0, 1, 7, 8, 9, 43, 64, 86] {
+            assert!(ct_eq(&a[..len], &a[..len]));
+            for i in 0..len {
+                let mut b = a;
+                b[i] ^= 0x40;
+                assert!(!ct_eq(&a[..len], &b[..len]), "len {len} byte {i}");
+            }
+        }
+        assert!(!ct_eq(&a[..3], &a[..4]));
+    }
+
+    #[test]
+    fn split_finds_exactly_three_segments() {
+        let p = split(b"a.b.c").unwrap();
+        assert_eq!((p.header, p.payload, p.signature, p.signed), (&b"a"[..], &b"b"[..], &b"c"[..], &b"a.b"[..]));
+        for bad in [&b"abc"[..], b"a.b", b"a.b.c.d", b".b.c", b"a..c", b"a.b.", b"..", b"...", b"a.b..c"] {
+            assert!(split(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -14,7 +14,7 @@ pub const MAX_DEPTH: usize = 16;
 /// A top-level member's value. Nested values are validated but not exposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Value<'a> {
-    /// String content between the quotes, still escaped.
+    /// A string, still escaped.
     String(RawStr<'a>),
     /// Number text exactly as written.
     Number(&'a [u8]),
@@ -26,38 +26,58 @@ pub(crate) enum Value<'a> {
 
 /// String content between the quotes, validated but still escaped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RawStr<'a>(pub(crate) &'a [u8]);
+pub(crate) struct RawStr<'a> {
+    pub(crate) bytes: &'a [u8],
+    /// Offset of the content in the document.
+    pub(crate) start: usize,
+    /// Whether the content has any `\` escape.
+    pub(crate) escaped: bool,
+}
 
 impl<'a> RawStr<'a> {
     /// Whether the unescaped string equals `s`.
     pub(crate) fn eq_str(self, s: &str) -> bool {
-        if !self.0.contains(&b'\\') {
-            return self.0 == s.as_bytes();
-        }
-        Unescaped::new(self.0).eq(s.bytes())
+        if self.escaped { Unescaped::new(self.bytes).eq(s.bytes()) } else { self.bytes == s.as_bytes() }
     }
 
     fn eq_raw(self, other: RawStr<'_>) -> bool {
-        if !self.0.contains(&b'\\') && !other.0.contains(&b'\\') {
-            return self.0 == other.0;
+        match (self.escaped, other.escaped) {
+            (false, false) => self.bytes == other.bytes,
+            _ => Unescaped::new(self.bytes).eq(Unescaped::new(other.bytes)),
         }
-        Unescaped::new(self.0).eq(Unescaped::new(other.0))
     }
 
-    /// The unescaped string: borrowed when there is nothing to unescape, else written to `out`.
-    pub(crate) fn unescape(self, out: &'a mut [u8]) -> Result<&'a str, Error> {
-        let bytes = if self.0.contains(&b'\\') {
-            let mut n = 0usize;
-            for b in Unescaped::new(self.0) {
-                let slot = out.get_mut(n).ok_or(Error::BufferTooSmall { needed: Unescaped::new(self.0).count() })?;
-                *slot = b;
-                n = n.saturating_add(1);
-            }
-            out.get(..n).unwrap_or_default()
+    /// A cheap hash of the unescaped bytes (length, first and last byte) for the duplicate
+    /// filter: equal keys always hash alike, whatever their escaping.
+    fn hash(self) -> u32 {
+        let (len, first, last) = if self.escaped {
+            Unescaped::new(self.bytes).fold((0u32, None, 0u8), |(n, f, _), b| (n.wrapping_add(1), f.or(Some(b)), b))
         } else {
-            self.0
+            let n = u32::try_from(self.bytes.len()).unwrap_or(u32::MAX);
+            (n, self.bytes.first().copied(), self.bytes.last().copied().unwrap_or(0))
         };
-        core::str::from_utf8(bytes).map_err(|_| Error::InvalidUtf8)
+        let h = len
+            .wrapping_mul(31)
+            .wrapping_add(u32::from(first.unwrap_or(0)).wrapping_mul(7))
+            .wrapping_add(u32::from(last));
+        // Fibonacci hashing: the top bits mix all of the above.
+        h.wrapping_mul(0x9e37_79b9)
+    }
+
+    /// The unescaped string: a slice of `doc` (the validated document this string came from)
+    /// when there is nothing to unescape, else written to `out`.
+    pub(crate) fn unescape(self, doc: &'a str, out: &'a mut [u8]) -> Result<&'a str, Error> {
+        if !self.escaped {
+            let end = self.start.saturating_add(self.bytes.len());
+            return doc.get(self.start..end).ok_or(Error::InvalidJson);
+        }
+        let mut n = 0usize;
+        for b in Unescaped::new(self.bytes) {
+            let slot = out.get_mut(n).ok_or(Error::BufferTooSmall { needed: Unescaped::new(self.bytes).count() })?;
+            *slot = b;
+            n = n.saturating_add(1);
+        }
+        core::str::from_utf8(out.get(..n).unwrap_or_default()).map_err(|_| Error::InvalidUtf8)
     }
 }
 
@@ -77,8 +97,12 @@ impl<'a> Unescaped<'a> {
     fn hex4(&mut self) -> Option<u32> {
         let (digits, rest) = self.rest.split_first_chunk::<4>()?;
         self.rest = rest;
-        digits.iter().try_fold(0u32, |acc, &d| Some((acc << 4) | char::from(d).to_digit(16)?))
+        hex4(digits)
     }
+}
+
+fn hex4(digits: &[u8; 4]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |acc, &d| Some((acc << 4) | char::from(d).to_digit(16)?))
 }
 
 impl Iterator for Unescaped<'_> {
@@ -126,22 +150,41 @@ impl Iterator for Unescaped<'_> {
     }
 }
 
+/// What an object does with its members: the top level visits them, nested objects don't.
+trait Visit<'a> {
+    fn member(&mut self, key: RawStr<'a>, value: Value<'a>) -> Result<(), Error>;
+}
+
+struct Ignore;
+
+impl<'a> Visit<'a> for Ignore {
+    fn member(&mut self, _: RawStr<'a>, _: Value<'a>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+struct TopLevel<F>(F);
+
+impl<'a, F: FnMut(RawStr<'a>, Value<'a>) -> Result<(), Error>> Visit<'a> for TopLevel<F> {
+    fn member(&mut self, key: RawStr<'a>, value: Value<'a>) -> Result<(), Error> {
+        (self.0)(key, value)
+    }
+}
+
 /// Validates `doc` as exactly one JSON object and calls `visit` with each top-level member.
 pub(crate) fn object_members<'a>(
     doc: &'a [u8],
-    mut visit: impl FnMut(RawStr<'a>, Value<'a>) -> Result<(), Error>,
+    visit: impl FnMut(RawStr<'a>, Value<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut p = Parser { s: doc, pos: 0 };
     p.ws();
     if p.peek() != Some(b'{') {
         return Err(Error::InvalidJson);
     }
-    p.object(1, Some(&mut visit))?;
+    p.object(1, &mut TopLevel(visit))?;
     p.ws();
     if p.pos == doc.len() { Ok(()) } else { Err(Error::InvalidJson) }
 }
-
-type Visitor<'v, 'a> = &'v mut dyn FnMut(RawStr<'a>, Value<'a>) -> Result<(), Error>;
 
 struct Parser<'a> {
     s: &'a [u8],
@@ -174,7 +217,7 @@ impl<'a> Parser<'a> {
 
     fn value(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         match self.peek().ok_or(Error::InvalidJson)? {
-            b'{' => self.object(depth.saturating_add(1), None).map(|()| Value::Object),
+            b'{' => self.object(depth.saturating_add(1), &mut Ignore).map(|()| Value::Object),
             b'[' => self.array(depth.saturating_add(1)).map(|()| Value::Array),
             b'"' => self.string().map(Value::String),
             b't' => self.literal(b"true").map(|()| Value::Bool(true)),
@@ -234,24 +277,28 @@ impl<'a> Parser<'a> {
     }
 
     fn hex4(&mut self) -> Result<u32, Error> {
-        let end = self.pos.saturating_add(4);
-        let digits = self.s.get(self.pos..end).ok_or(Error::InvalidJson)?;
-        let v = digits.iter().try_fold(0u32, |acc, &d| Some((acc << 4) | char::from(d).to_digit(16)?));
-        self.pos = end;
-        v.ok_or(Error::InvalidJson)
+        let (digits, _) = self.s.get(self.pos..).and_then(<[u8]>::split_first_chunk::<4>).ok_or(Error::InvalidJson)?;
+        self.pos = self.pos.saturating_add(4);
+        hex4(digits).ok_or(Error::InvalidJson)
     }
 
     /// A string; returns its content between the quotes, still escaped.
     fn string(&mut self) -> Result<RawStr<'a>, Error> {
         self.eat(b'"')?;
         let start = self.pos;
+        let mut escaped = false;
         loop {
+            // Skip the plain run in one tight loop; stop at a quote, backslash or control byte.
+            let rest = self.s.get(self.pos..).unwrap_or_default();
+            let run = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).ok_or(Error::InvalidJson)?;
+            self.pos = self.pos.saturating_add(run);
             let b = self.peek().ok_or(Error::InvalidJson)?;
             self.bump();
             match b {
                 b'"' => break,
                 0x00..=0x1f => return Err(Error::InvalidJson),
                 b'\\' => {
+                    escaped = true;
                     let e = self.peek().ok_or(Error::InvalidJson)?;
                     self.bump();
                     match e {
@@ -275,7 +322,8 @@ impl<'a> Parser<'a> {
             }
         }
         let end = self.pos.saturating_sub(1);
-        self.s.get(start..end).map(RawStr).ok_or(Error::InvalidJson)
+        let bytes = self.s.get(start..end).ok_or(Error::InvalidJson)?;
+        Ok(RawStr { bytes, start, escaped })
     }
 
     fn array(&mut self, depth: usize) -> Result<(), Error> {
@@ -303,7 +351,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn object(&mut self, depth: usize, mut visit: Option<Visitor<'_, 'a>>) -> Result<(), Error> {
+    fn object<V: Visit<'a>>(&mut self, depth: usize, visit: &mut V) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(Error::JsonTooDeep);
         }
@@ -314,20 +362,23 @@ impl<'a> Parser<'a> {
             self.bump();
             return Ok(());
         }
+        // One bit per key hash: a duplicate is only possible when its bit is already set,
+        // and only then are the earlier keys compared.
+        let mut seen = 0u64;
         loop {
             self.ws();
             let key_start = self.pos;
             let key = self.string()?;
-            if has_key_before(self.s.get(members_start..key_start).unwrap_or_default(), key) {
+            let bit = 1u64 << (key.hash() >> 26);
+            if seen & bit != 0 && has_key_before(self.s.get(members_start..key_start).unwrap_or_default(), key) {
                 return Err(Error::DuplicateMember);
             }
+            seen |= bit;
             self.ws();
             self.eat(b':')?;
             self.ws();
             let value = self.value(depth)?;
-            if let Some(v) = visit.as_mut() {
-                v(key, value)?;
-            }
+            visit.member(key, value)?;
             self.ws();
             match self.peek() {
                 Some(b',') => self.bump(),
@@ -343,8 +394,8 @@ impl<'a> Parser<'a> {
 
 /// Whether `members` (already validated `"k":v,` pairs of one object) has a member named `key`.
 ///
-/// Rescanning keeps the reader free of per-object storage; the cost is quadratic in the
-/// member count of one object, which the token length cap bounds.
+/// Rescanning keeps the reader free of per-object storage; the bloom filter in
+/// [`Parser::object`] makes it rare, and the token length cap bounds it.
 fn has_key_before(members: &[u8], key: RawStr<'_>) -> bool {
     let mut p = Parser { s: members, pos: 0 };
     loop {
@@ -530,7 +581,10 @@ mod tests {
         assert!(seen[0].0.eq_str("user_id"));
         let Value::String(id) = seen[0].1 else { panic!() };
         let mut out = [0u8; 8];
-        assert_eq!(id.unescape(&mut out).unwrap(), "john");
+        let doc = core::str::from_utf8(doc).unwrap();
+        assert_eq!(id.unescape(doc, &mut out).unwrap(), "john");
+        let Value::String(plain) = seen[0].1 else { panic!() };
+        assert!(plain.escaped);
         assert_eq!(seen[1].1, Value::Number(b"12"));
         assert_eq!(seen[2].1, Value::Object);
         assert_eq!(seen[3].1, Value::Bool(true));
@@ -540,13 +594,16 @@ mod tests {
 
     #[test]
     fn unescape_handles_surrogate_pairs_and_small_buffers() {
-        let raw = RawStr(br"\ud83d\ude00\n\u00fc\/");
+        let raw = RawStr { bytes: br"\ud83d\ude00\n\u00fc\/", start: 0, escaped: true };
         let mut out = [0u8; 16];
-        assert_eq!(raw.unescape(&mut out).unwrap(), "😀\nü/");
+        assert_eq!(raw.unescape("", &mut out).unwrap(), "😀\nü/");
         assert!(raw.eq_str("😀\nü/"));
         assert!(!raw.eq_str("😀\nü"));
         let mut small = [0u8; 3];
-        assert_eq!(raw.unescape(&mut small), Err(Error::BufferTooSmall { needed: 8 }));
+        assert_eq!(raw.unescape("", &mut small), Err(Error::BufferTooSmall { needed: 8 }));
+        let doc = r#"{"k":"plain"}"#;
+        let plain = RawStr { bytes: b"plain", start: 6, escaped: false };
+        assert_eq!(plain.unescape(doc, &mut small).unwrap(), "plain");
     }
 
     #[test]

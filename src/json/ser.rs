@@ -138,32 +138,37 @@ impl<'a, 's, S: Sink> ser::Serializer for &'a mut Json<'s, S> {
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> Result<(), SerError> {
-        self.serialize_i128(v.into())
+        self.serialize_i64(v.into())
     }
     fn serialize_i16(self, v: i16) -> Result<(), SerError> {
-        self.serialize_i128(v.into())
+        self.serialize_i64(v.into())
     }
     fn serialize_i32(self, v: i32) -> Result<(), SerError> {
-        self.serialize_i128(v.into())
+        self.serialize_i64(v.into())
     }
     fn serialize_i64(self, v: i64) -> Result<(), SerError> {
-        self.serialize_i128(v.into())
+        if v < 0 {
+            self.out.put(b"-");
+        }
+        write::unsigned64(self.out, v.unsigned_abs());
+        Ok(())
     }
     fn serialize_i128(self, v: i128) -> Result<(), SerError> {
         write::signed(self.out, v);
         Ok(())
     }
     fn serialize_u8(self, v: u8) -> Result<(), SerError> {
-        self.serialize_u128(v.into())
+        self.serialize_u64(v.into())
     }
     fn serialize_u16(self, v: u16) -> Result<(), SerError> {
-        self.serialize_u128(v.into())
+        self.serialize_u64(v.into())
     }
     fn serialize_u32(self, v: u32) -> Result<(), SerError> {
-        self.serialize_u128(v.into())
+        self.serialize_u64(v.into())
     }
     fn serialize_u64(self, v: u64) -> Result<(), SerError> {
-        self.serialize_u128(v.into())
+        write::unsigned64(self.out, v);
+        Ok(())
     }
     fn serialize_u128(self, v: u128) -> Result<(), SerError> {
         write::unsigned(self.out, v);

@@ -64,7 +64,42 @@ pub(crate) fn string_contents<S: Sink + ?Sized>(out: &mut S, s: &str) {
 }
 
 /// Writes an unsigned integer in decimal.
-pub(crate) fn unsigned<S: Sink + ?Sized>(out: &mut S, mut n: u128) {
+pub(crate) fn unsigned<S: Sink + ?Sized>(out: &mut S, n: u128) {
+    match u64::try_from(n) {
+        Ok(small) => unsigned64(out, small),
+        Err(_) => unsigned128(out, n),
+    }
+}
+
+/// Writes a `u64` in decimal, two digits per division.
+pub(crate) fn unsigned64<S: Sink + ?Sized>(out: &mut S, mut n: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while n >= 100 {
+        let pair = usize::try_from(n % 100).unwrap_or(0).saturating_mul(2);
+        n /= 100;
+        i = i.saturating_sub(2);
+        if let (Some(dst), Some(src)) = (buf.get_mut(i..i.saturating_add(2)), PAIRS.get(pair..pair.saturating_add(2))) {
+            dst.copy_from_slice(src);
+        }
+    }
+    let pair = usize::try_from(n).unwrap_or(0).saturating_mul(2);
+    let (len, skip) = if n >= 10 { (2, 0) } else { (1, 1) };
+    i = i.saturating_sub(len);
+    if let (Some(dst), Some(src)) =
+        (buf.get_mut(i..i.saturating_add(len)), PAIRS.get(pair.saturating_add(skip)..pair.saturating_add(2)))
+    {
+        dst.copy_from_slice(src);
+    }
+    out.put(buf.get(i..).unwrap_or_default());
+}
+
+fn unsigned128<S: Sink + ?Sized>(out: &mut S, mut n: u128) {
     let mut buf = [0u8; 39];
     let mut i = buf.len();
     loop {
@@ -140,6 +175,15 @@ pub(crate) mod tests {
             let mut out = Vec::new();
             unsigned(&mut out, n);
             assert_eq!(out, want.as_bytes());
+        }
+        let mut n = 1u64;
+        for _ in 0..200 {
+            for m in [n.wrapping_sub(1), n, n.wrapping_add(1), u64::MAX - n + 1] {
+                let mut out = Vec::new();
+                unsigned64(&mut out, m);
+                assert_eq!(out, std::format!("{m}").as_bytes(), "{m}");
+            }
+            n = n.saturating_mul(3);
         }
         let mut out = Vec::new();
         signed(&mut out, i128::MIN);

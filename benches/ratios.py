@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Prints the ratios of issue #3's goals from one `cargo bench --bench tokens` run.
+
+Reads criterion's medians under target/criterion (all measured in the same process, so the
+ratios hold on a noisy machine). `--markdown` prints the README table. Exits 1 when a goal
+is missed.
+"""
+import json
+import pathlib
+import platform
+import sys
+
+root = pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"
+median = {}
+for bench in root.glob("**/new/benchmark.json"):
+    meta = json.loads(bench.read_text())
+    est = json.loads((bench.parent / "estimates.json").read_text())
+    median[meta["full_id"]] = est["median"]["point_estimate"]
+
+
+def ns(bench_id):
+    if bench_id not in median:
+        sys.exit(f"missing {bench_id}: run `cargo bench --bench tokens` first")
+    return median[bench_id]
+
+
+def cpu():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+rows = []  # (what, value, goal text, met or None)
+for alg, bits in (("hs256", "sha256"), ("hs384", "sha384"), ("hs512", "sha512")):
+    floor = ns(f"floor/hmac-{bits}")
+    sign = ns(f"sign/{alg}/user_token")
+    verify = ns(f"verify/{alg}/user_token")
+    rows.append((f"`floor/hmac-{bits}`", f"{floor:.0f} ns", "the floor", None))
+    rows.append((f"`sign/{alg}/user_token` / floor", f"{sign / floor:.2f}x ({sign:.0f} ns)", "<= 1.25x", sign / floor <= 1.25))
+    rows.append((f"`verify/{alg}/user_token` / floor", f"{verify / floor:.2f}x ({verify:.0f} ns)", "<= 1.40x", verify / floor <= 1.40))
+
+floor = ns("floor/hmac-sha256")
+sign, verify = ns("sign/hs256/user_token"), ns("verify/hs256/user_token")
+enc, dec = ns("peers/jsonwebtoken/encode"), ns("peers/jsonwebtoken/decode")
+rows.append(("jsonwebtoken encode / our sign", f"{enc / sign:.1f}x faster ({enc:.0f} ns)", ">= 3x", enc / sign >= 3))
+rows.append(("jsonwebtoken decode+validate / our verify", f"{dec / verify:.1f}x faster ({dec:.0f} ns)", ">= 5x", dec / verify >= 5))
+# The peers' own distance from the floor bounds what "N times faster" can mean: a ratio above
+# this one would need a token faster than the bare HMAC.
+rows.append(("jsonwebtoken encode / floor (upper bound on the above)", f"{enc / floor:.2f}x", "report", None))
+rows.append(("jsonwebtoken decode / floor (upper bound on the above)", f"{dec / floor:.2f}x", "report", None))
+js_sign, js_verify = ns("peers/jwt-simple/sign"), ns("peers/jwt-simple/verify")
+rows.append(("jwt-simple sign / our sign", f"{js_sign / sign:.1f}x faster ({js_sign:.0f} ns)", "report", None))
+rows.append(("jwt-simple verify / our verify", f"{js_verify / verify:.1f}x faster ({js_verify:.0f} ns)", "report", None))
+for what in ("sign/hs256/custom", "verify/hs256/custom", "sign/hs256/server_token"):
+    rows.append((f"`{what}` / floor", f"{ns(what) / floor:.2f}x ({ns(what):.0f} ns)", "report", None))
+t1, t2 = ns("threads/1/verify/hs256"), ns("threads/2/verify/hs256")
+rows.append(("verify throughput, 2 threads / 1 thread", f"{2 * t1 / t2:.2f}x", "report", None))
+b64, b64ct = ns("codec/base64/decode"), ns("codec/base64ct/decode")
+rows.append(("base64ct / base64 decode (payload segment)", f"{b64ct / b64:.1f}x ({b64ct:.0f} vs {b64:.0f} ns)", "report", None))
+
+missed = [r for r in rows if r[3] is False]
+if "--markdown" in sys.argv:
+    print(f"Measured on {cpu()}, {platform.system()} {platform.machine()}, medians of one run:\n")
+    print("| measure | result | goal |")
+    print("|---|---|---|")
+    for what, value, goal, met in rows:
+        mark = "" if met is None else (" ✓" if met else " ✗")
+        print(f"| {what} | {value} | {goal}{mark} |")
+else:
+    print(f"machine: {cpu()}")
+    for what, value, goal, met in rows:
+        status = "" if met is None else ("met" if met else "MISSED")
+        print(f"{what.replace('`', ''):48} {value:32} {goal:10} {status}")
+    print("all goals met" if not missed else f"{len(missed)} goal(s) missed")
+sys.exit(1 if missed else 0)

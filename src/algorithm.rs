@@ -134,6 +134,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
     fn wycheproof_hmac_vectors() {
         assert_eq!(wycheproof(Algorithm::Hs256, include_str!("../tests/data/hmac_sha256_wycheproof.json")), 174);
         assert!(wycheproof(Algorithm::Hs384, include_str!("../tests/data/hmac_sha384_wycheproof.json")) > 150);

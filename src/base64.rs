@@ -270,6 +270,7 @@ mod tests {
     /// Every 1-, 2- and 3-character input, and a sample of 4-character ones, decode here
     /// exactly when the `base64` crate (strict, no padding) decodes them, to the same bytes.
     #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
     fn decoder_agrees_with_the_base64_crate() {
         let strict = base64::engine::GeneralPurpose::new(
             &base64::alphabet::URL_SAFE,

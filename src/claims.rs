@@ -129,7 +129,7 @@ impl<'a> RawClaims<'a> {
     /// Anything else (whitespace, escapes, other members or order, numbers that do not fit)
     /// returns `None` and takes the general reader, which gives the same result for these
     /// shapes and the precise error for everything else.
-    fn parse_canonical(json: &'a str) -> Option<Self> {
+    pub(crate) fn parse_canonical(json: &'a str) -> Option<Self> {
         let mut c = Self { json, user_id: None, exp: None, nbf: None, iat: None, server: None };
         if json == r#"{"server":true}"# {
             c.server = Some(true);
@@ -159,7 +159,7 @@ impl<'a> RawClaims<'a> {
         (rest == b"}").then_some(c)
     }
 
-    fn parse_general(json: &'a str) -> Result<Self, Error> {
+    pub(crate) fn parse_general(json: &'a str) -> Result<Self, Error> {
         let mut c = Self { json, user_id: None, exp: None, nbf: None, iat: None, server: None };
         read::object_members(json.as_bytes(), |key, value| {
             if key.eq_str("user_id") {

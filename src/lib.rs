@@ -38,6 +38,10 @@ mod algorithm;
 mod base64;
 mod claims;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+#[allow(missing_docs, clippy::missing_errors_doc)]
+pub mod fuzzing;
 mod json;
 mod key;
 mod sign;

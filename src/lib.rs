@@ -6,6 +6,7 @@
 //!
 //! - `std` (off by default): conveniences only, such as
 //!   [`Verifier::verify_now`] with the system clock. The library never allocates either way.
+//! - `cli` (off by default): the `stackjwt` command; turns on `std`.
 //!
 //! ## Security choices
 //!
@@ -42,6 +43,7 @@ mod error;
 #[doc(hidden)]
 #[allow(missing_docs, clippy::missing_errors_doc)]
 pub mod fuzzing;
+mod inspect;
 mod json;
 mod key;
 mod sign;
@@ -51,6 +53,7 @@ pub use algorithm::Algorithm;
 pub use base64::encoded_len as base64url_len;
 pub use claims::Claims;
 pub use error::{Claim, Error};
+pub use inspect::{Unverified, decode_unverified};
 pub use json::read::MAX_DEPTH as MAX_JSON_DEPTH;
 pub use key::{Key, MAX_KID_LEN};
 pub use sign::{dev_token, dev_token_max_len, server_token_len, user_token_max_len};

@@ -17,15 +17,15 @@ use crate::sign::{DEV_SIGNATURE, HS256_HEADER};
 pub const MAX_TOKEN_LEN: usize = 4096;
 
 /// The three segments of a compact token.
-struct Parts<'t> {
-    header: &'t [u8],
-    payload: &'t [u8],
-    signature: &'t [u8],
+pub(crate) struct Parts<'t> {
+    pub(crate) header: &'t [u8],
+    pub(crate) payload: &'t [u8],
+    pub(crate) signature: &'t [u8],
     /// `header.payload`, the bytes the MAC covers.
-    signed: &'t [u8],
+    pub(crate) signed: &'t [u8],
 }
 
-fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
+pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Error::TokenTooLong);
     }

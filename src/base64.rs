@@ -149,6 +149,26 @@ fn encode_exact(alphabet: &[u8; 64], input: &[u8], out: &mut [u8]) {
     out_tail.copy_from_slice(chars.get(..out_tail.len()).unwrap_or_default());
 }
 
+/// Whether `encoded` is exactly the base64url (unpadded) encoding of `bytes`, in time that
+/// depends only on the lengths (which are public): the MAC comparison. `bytes` is encoded
+/// three bytes at a time and XOR-ed into one accumulator, with no early exit and no buffer
+/// for the whole encoding; the accumulator is tested once, in constant time.
+pub(crate) fn ct_eq_encoded(bytes: &[u8], encoded: &[u8]) -> bool {
+    if encoded.len() != encoded_len(bytes.len()) {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (three, four) in bytes.chunks(3).zip(encoded.chunks(4)) {
+        let mut chars = [0u8; 4];
+        let n = encoded_len(three.len());
+        if let Some(dst) = chars.get_mut(..n) {
+            encode_exact(URL, three, dst);
+        }
+        diff = chars.iter().zip(four).fold(diff, |d, (a, b)| d | (a ^ b));
+    }
+    bool::from(subtle::ConstantTimeEq::ct_eq(&diff, &0))
+}
+
 /// Encodes `input` as base64url without padding at the start of `out`, returning the text.
 pub(crate) fn encode_url<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], Error> {
     let needed = encoded_len(input.len());
@@ -289,6 +309,25 @@ mod tests {
                 check(&[a, b]);
                 check(&[b'Q', a, b]);
                 check(&[a, b, b'A', b'w']);
+            }
+        }
+    }
+
+    #[test]
+    fn encoded_comparison_checks_every_character() {
+        let tag: [u8; 64] = core::array::from_fn(|i| (i * 89 % 256) as u8);
+        for len in [0, 1, 2, 3, 32, 48, 64] {
+            let mut text = [0u8; 100];
+            let n = encode_url(&tag[..len], &mut text).unwrap().len();
+            assert!(ct_eq_encoded(&tag[..len], &text[..n]));
+            for i in 0..n {
+                let mut bad = text;
+                bad[i] = if bad[i] == b'A' { b'B' } else { b'A' };
+                assert!(!ct_eq_encoded(&tag[..len], &bad[..n]), "len {len} char {i}");
+            }
+            assert!(!ct_eq_encoded(&tag[..len], &text[..n + 1]));
+            if n > 0 {
+                assert!(!ct_eq_encoded(&tag[..len], &text[..n - 1]));
             }
         }
     }

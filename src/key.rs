@@ -56,6 +56,7 @@ impl Key {
     ///
     /// # Errors
     /// [`Error::EmptySecret`] for an empty secret, [`Error::WeakSecret`] for a shorter one.
+    #[inline(always)] // a constant `alg` then links only its own hash (see `MacState`)
     pub fn new(alg: Algorithm, secret: &[u8]) -> Result<Self, Error> {
         if !secret.is_empty() && secret.len() < alg.mac_len() {
             return Err(Error::WeakSecret { min: alg.mac_len() });
@@ -68,14 +69,19 @@ impl Key {
     ///
     /// # Errors
     /// [`Error::EmptySecret`] for an empty secret.
+    #[inline(always)] // a constant `alg` then links only its own hash (see `MacState`)
     pub fn new_weak(alg: Algorithm, secret: &[u8]) -> Result<Self, Error> {
         if secret.is_empty() {
             return Err(Error::EmptySecret);
         }
         let mac = MacState::new(alg, secret).ok_or(Error::EmptySecret)?;
+        Ok(Self::from_state(alg, mac))
+    }
+
+    fn from_state(alg: Algorithm, mac: MacState) -> Self {
         let mut key = Self { alg, after_header: mac.clone(), mac, header: Vec::new(), kid: String::new() };
         key.rebuild_header();
-        Ok(key)
+        key
     }
 
     /// Adds a key id, written into minted headers as `"kid"` after `"typ"` and required to

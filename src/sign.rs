@@ -75,7 +75,7 @@ impl Key {
         if user_id.is_empty() {
             return Err(Error::EmptyUserId);
         }
-        self.mint(buf, |enc| {
+        self.mint(buf, &mut |enc| {
             user_claims(enc, user_id, exp, iat);
             Ok(())
         })
@@ -86,7 +86,7 @@ impl Key {
     /// # Errors
     /// [`Error::BufferTooSmall`] when `buf` is shorter than [`server_token_len`].
     pub fn server_token<'b>(&self, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        self.mint(buf, |enc| {
+        self.mint(buf, &mut |enc| {
             enc.put(SERVER_CLAIMS);
             Ok(())
         })
@@ -111,7 +111,7 @@ impl Key {
     /// [`Error::ClaimsNotSerializable`] when the claims are not a JSON object or fail to
     /// serialize; [`Error::BufferTooSmall`] with the exact length needed.
     pub fn sign<'b, T: Serialize + ?Sized>(&self, claims: &T, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        self.mint(buf, |enc| {
+        self.mint(buf, &mut |enc| {
             let mut checked = ObjectCheck { inner: enc, first: None };
             ser::to_sink(&mut checked, claims).map_err(|_| Error::ClaimsNotSerializable)?;
             if checked.first == Some(b'{') { Ok(()) } else { Err(Error::ClaimsNotSerializable) }
@@ -136,10 +136,13 @@ impl Key {
     }
 
     /// Writes `header.payload.signature` into `buf`; `payload` writes the claims JSON.
+    /// Not generic and not inlined: one copy in flash, and its locals stay off the stack of
+    /// a caller that goes on to verify.
+    #[inline(never)]
     fn mint<'b>(
         &self,
         buf: &'b mut [u8],
-        payload: impl FnOnce(&mut Encoder<'_>) -> Result<(), Error>,
+        payload: &mut dyn FnMut(&mut Encoder<'_>) -> Result<(), Error>,
     ) -> Result<&'b str, Error> {
         let header = self.header_segment();
         let payload_start = header.len().saturating_add(1);
@@ -157,10 +160,8 @@ impl Key {
         let (dot, payload) = payload.split_first_mut().ok_or(too_small)?;
         *dot = b'.';
 
-        let mut state = self.mac_after_header().clone();
-        state.update(payload);
         let mut tag = [0u8; MAX_MAC_LEN];
-        let tag = state.finalize_into(&mut tag);
+        let tag = self.mac_after_header().mac(payload, &mut tag);
         let (dot, sig) = sig.split_first_mut().ok_or(too_small)?;
         *dot = b'.';
         base64::encode_url(tag, sig)?;

@@ -71,8 +71,62 @@ pub(crate) fn unsigned<S: Sink + ?Sized>(out: &mut S, n: u128) {
     }
 }
 
-/// Writes a `u64` in decimal, two digits per division.
-pub(crate) fn unsigned64<S: Sink + ?Sized>(out: &mut S, mut n: u64) {
+/// Writes a `u64` in decimal. On 64-bit targets by division (a multiply); on smaller ones by
+/// subtracting powers of ten, which keeps the 64-bit division routine (866 bytes on
+/// Cortex-M) out of the program.
+pub(crate) fn unsigned64<S: Sink + ?Sized>(out: &mut S, n: u64) {
+    #[cfg(target_pointer_width = "64")]
+    unsigned64_div(out, n);
+    #[cfg(not(target_pointer_width = "64"))]
+    unsigned64_sub(out, n);
+}
+
+/// `unsigned64` without division: each digit counts subtractions of its power of ten.
+#[cfg_attr(target_pointer_width = "64", allow(dead_code))]
+fn unsigned64_sub<S: Sink + ?Sized>(out: &mut S, mut n: u64) {
+    const POWERS: [u64; 20] = [
+        10_000_000_000_000_000_000,
+        1_000_000_000_000_000_000,
+        100_000_000_000_000_000,
+        10_000_000_000_000_000,
+        1_000_000_000_000_000,
+        100_000_000_000_000,
+        10_000_000_000_000,
+        1_000_000_000_000,
+        100_000_000_000,
+        10_000_000_000,
+        1_000_000_000,
+        100_000_000,
+        10_000_000,
+        1_000_000,
+        100_000,
+        10_000,
+        1_000,
+        100,
+        10,
+        1,
+    ];
+    let mut buf = [0u8; 20];
+    let mut len = 0usize;
+    for (i, &power) in POWERS.iter().enumerate() {
+        let mut digit = b'0';
+        while n >= power {
+            n = n.saturating_sub(power);
+            digit = digit.saturating_add(1);
+        }
+        if digit != b'0' || len > 0 || i == POWERS.len().saturating_sub(1) {
+            if let Some(slot) = buf.get_mut(len) {
+                *slot = digit;
+            }
+            len = len.saturating_add(1);
+        }
+    }
+    out.put(buf.get(..len).unwrap_or_default());
+}
+
+/// `unsigned64` two digits per division.
+#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
+fn unsigned64_div<S: Sink + ?Sized>(out: &mut S, mut n: u64) {
     const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
         2021222324252627282930313233343536373839\
         4041424344454647484950515253545556575859\
@@ -179,9 +233,11 @@ pub(crate) mod tests {
         let mut n = 1u64;
         for _ in 0..200 {
             for m in [n.wrapping_sub(1), n, n.wrapping_add(1), u64::MAX - n + 1] {
-                let mut out = Vec::new();
-                unsigned64(&mut out, m);
-                assert_eq!(out, std::format!("{m}").as_bytes(), "{m}");
+                for f in [unsigned64::<Vec<u8>>, unsigned64_sub, unsigned64_div] {
+                    let mut out = Vec::new();
+                    f(&mut out, m);
+                    assert_eq!(out, std::format!("{m}").as_bytes(), "{m}");
+                }
             }
             n = n.saturating_mul(3);
         }

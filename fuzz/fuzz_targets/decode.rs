@@ -63,7 +63,11 @@ fuzz_target!(|data: &[u8]| {
         // bound).
         let ours = fuzzing::validate_json_object(data);
         let theirs = serde_json::from_str::<serde_json::Value>(text);
+        // serde_json's arbitrary_precision reads an object whose key is its private marker as
+        // a number; that is the reference's quirk, not JSON (found by this target).
+        let quirk = text.contains("$serde_json::private::Number");
         match ours {
+            Ok(()) if quirk => {}
             Ok(()) => assert!(matches!(theirs, Ok(serde_json::Value::Object(_))), "accepted {text:?}"),
             Err(stackjwt::Error::DuplicateMember | stackjwt::Error::JsonTooDeep) => {}
             Err(e) => assert!(!matches!(theirs, Ok(serde_json::Value::Object(_))), "rejected ({e}) {text:?}"),

@@ -20,7 +20,9 @@ use stackjwt::{Algorithm, Error, Key, Verifier};
 fn panic(_: &PanicInfo) -> ! {
     print(&[b"FAIL: panic\n"]);
     debug::exit(debug::EXIT_FAILURE);
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 /// Writes to the host's stdout without `core::fmt`, which would otherwise be most of the
@@ -148,7 +150,9 @@ fn main() -> ! {
     let Ok(key) = Key::new(Algorithm::Hs256, SECRET) else {
         print(&[b"FAIL: key\n"]);
         debug::exit(debug::EXIT_FAILURE);
-        loop {}
+        loop {
+            cortex_m::asm::wfi();
+        }
     };
     let top = cortex_m::register::msp::read() as usize;
     let bottom = paint();
@@ -177,5 +181,7 @@ fn main() -> ! {
         print(&[b"FAIL\n"]);
         debug::exit(debug::EXIT_FAILURE);
     }
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }

@@ -194,6 +194,22 @@ impl<'a> RawClaims<'a> {
         self.json
     }
 
+    pub(crate) const fn iat(&self) -> Option<u64> {
+        self.iat
+    }
+
+    pub(crate) fn is_server(&self) -> bool {
+        self.server == Some(true)
+    }
+
+    /// The unescaped `user_id`, written to `out` only when it has escapes.
+    pub(crate) fn user_id_into<'b>(&self, out: &'b mut [u8]) -> Result<Option<&'b str>, Error>
+    where
+        'a: 'b,
+    {
+        self.user_id.map(|raw| raw.unescape(self.json, out)).transpose()
+    }
+
     pub(crate) const fn has_server_member(&self) -> bool {
         self.server.is_some()
     }

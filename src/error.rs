@@ -81,8 +81,14 @@ pub enum Error {
     CriticalHeader,
     /// The header's `typ` or `kid` is not a string.
     InvalidHeader,
-    /// The header's `kid` does not name the verifying key.
+    /// The header's `kid` does not name the verifying key (or any key of the key set).
     UnknownKid,
+    /// The token has no `kid`, and the key set it is checked against has no default key.
+    MissingKid,
+    /// A key set already holds a key with this kid.
+    DuplicateKid,
+    /// A key set is full.
+    KeySetFull,
     /// The signature does not match the token (every bad MAC is this one variant).
     SignatureMismatch,
     /// A development token (signature `devtoken`) was presented, and dev tokens are not allowed.
@@ -104,6 +110,18 @@ pub enum Error {
     NotYetValid,
     /// `iat > now + leeway` (Stream code 42).
     IssuedInFuture,
+    /// The token was issued (`iat`, or 0 without one) before a revocation cutoff.
+    Revoked,
+    /// The `stream-auth-type` is neither `jwt` nor `anonymous` (or is missing).
+    UnknownAuthType,
+    /// `stream-auth-type: jwt` without a token in `Authorization`.
+    MissingToken,
+    /// `stream-auth-type: anonymous` with a token in `Authorization`.
+    UnexpectedToken,
+    /// `Authorization` starts with `Bearer `: Stream sends the bare token.
+    BearerPrefix,
+    /// A webhook signature is not 64 hexadecimal characters.
+    InvalidWebhookSignature,
     /// The claims are valid but do not deserialize into the requested type.
     ClaimsNotDeserializable,
     /// The system clock is before the Unix epoch (only with the `std` feature).
@@ -131,6 +149,66 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whether this is a refusal of a request's credentials (HTTP 401), as opposed to a
+    /// problem of the caller's own setup (a small buffer, a weak secret, a full key set).
+    #[must_use]
+    pub const fn is_authentication_failure(self) -> bool {
+        !matches!(
+            self,
+            Self::EmptySecret
+                | Self::WeakSecret { .. }
+                | Self::InvalidKid
+                | Self::BufferTooSmall { .. }
+                | Self::ClaimsNotSerializable
+                | Self::DuplicateKid
+                | Self::KeySetFull
+                | Self::ClockBeforeEpoch
+        )
+    }
+
+    /// The HTTP status Stream's API answers with: 401 for authentication failures, 500 for
+    /// the rest (which are the gateway's own faults).
+    #[must_use]
+    pub const fn http_status(self) -> u16 {
+        if self.is_authentication_failure() { 401 } else { 500 }
+    }
+
+    /// The error as the JSON body Stream's API returns, for a gateway to send as is:
+    /// `{"code":40,"message":"token expired","StatusCode":401}`. The code is
+    /// [`stream_code`](Self::stream_code) where there is one, else Stream's generic 5
+    /// ("authentication error") for authentication failures and -1 for internal errors.
+    ///
+    /// ```
+    /// let mut out = [0u8; 128];
+    /// let body = stackjwt::Error::Expired.stream_json(&mut out)?;
+    /// assert_eq!(body, r#"{"code":40,"message":"token expired","StatusCode":401}"#);
+    /// # Ok::<(), stackjwt::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] when `out` cannot hold the body (128 bytes always can).
+    pub fn stream_json(self, out: &mut [u8]) -> Result<&str, Error> {
+        use crate::json::write::{self, Sink as _, SliceSink};
+        let code: i32 = match (self.stream_code(), self.is_authentication_failure()) {
+            (Some(c), _) => i32::from(c),
+            (None, true) => 5,
+            (None, false) => -1,
+        };
+        let mut sink = SliceSink { out, len: 0 };
+        sink.put(b"{\"code\":");
+        write::signed(&mut sink, i128::from(code));
+        sink.put(b",\"message\":\"");
+        let _ = fmt::write(&mut sink, format_args!("{self}"));
+        sink.put(b"\",\"StatusCode\":");
+        write::unsigned64(&mut sink, u64::from(self.http_status()));
+        sink.put(b"}");
+        let needed = sink.len;
+        let body = sink.out.get(..needed).ok_or(Error::BufferTooSmall { needed })?;
+        core::str::from_utf8(body).map_err(|_| Error::BufferTooSmall { needed })
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match *self {
@@ -155,6 +233,9 @@ impl fmt::Display for Error {
             Self::CriticalHeader => "critical header not supported",
             Self::InvalidHeader => "invalid header",
             Self::UnknownKid => "unknown key id",
+            Self::MissingKid => "token has no key id and there is no default key",
+            Self::DuplicateKid => "duplicate key id",
+            Self::KeySetFull => "key set full",
             Self::SignatureMismatch => "signature mismatch",
             Self::DevTokenNotAllowed => "development tokens not allowed",
             Self::InvalidDevToken => "invalid development token",
@@ -166,6 +247,12 @@ impl fmt::Display for Error {
             Self::Expired => "token expired",
             Self::NotYetValid => "token not yet valid",
             Self::IssuedInFuture => "token issued in the future",
+            Self::Revoked => "token revoked",
+            Self::UnknownAuthType => "unknown stream-auth-type",
+            Self::MissingToken => "missing token",
+            Self::UnexpectedToken => "token given for anonymous auth",
+            Self::BearerPrefix => "authorization has a bearer prefix",
+            Self::InvalidWebhookSignature => "invalid webhook signature encoding",
             Self::ClaimsNotDeserializable => "claims do not match the requested type",
             Self::ClockBeforeEpoch => "system clock before unix epoch",
         };

@@ -4,7 +4,7 @@
 
 use crate::Error;
 use crate::claims::RawClaims;
-use crate::json::write::{self, Sink};
+use crate::json::write::{self, Sink as _};
 
 /// Strict base64url decoding; returns the decoded length.
 pub fn decode_base64url(input: &[u8], out: &mut [u8]) -> Result<usize, Error> {
@@ -32,19 +32,9 @@ pub fn validate_json_object(doc: &[u8]) -> Result<(), Error> {
 
 /// Writes `s` as a JSON string (`JSON.stringify` escaping); returns the length needed.
 pub fn write_json_string(s: &str, out: &mut [u8]) -> usize {
-    struct Slice<'a>(&'a mut [u8], usize);
-    impl Sink for Slice<'_> {
-        fn put(&mut self, bytes: &[u8]) {
-            let end = self.1.saturating_add(bytes.len());
-            if let Some(dst) = self.0.get_mut(self.1..end) {
-                dst.copy_from_slice(bytes);
-            }
-            self.1 = end;
-        }
-    }
-    let mut sink = Slice(out, 0);
+    let mut sink = write::SliceSink { out, len: 0 };
     write::string(&mut sink, s);
-    sink.1
+    sink.len
 }
 
 /// Reads the registered claims with the one-pass reader (if it takes the shape) and the

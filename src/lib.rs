@@ -36,6 +36,7 @@
 //! Rust 1.88.
 
 mod algorithm;
+mod auth;
 mod base64;
 mod claims;
 mod error;
@@ -46,15 +47,22 @@ pub mod fuzzing;
 mod inspect;
 mod json;
 mod key;
+mod keyset;
+mod revoke;
 mod sign;
 mod verify;
+mod webhook;
 
 pub use algorithm::Algorithm;
+pub use auth::Principal;
 pub use base64::encoded_len as base64url_len;
 pub use claims::Claims;
 pub use error::{Claim, Error};
 pub use inspect::{Unverified, decode_unverified};
 pub use json::read::MAX_DEPTH as MAX_JSON_DEPTH;
 pub use key::{Key, MAX_KID_LEN};
+pub use keyset::KeySet;
+pub use revoke::Revocations;
 pub use sign::{dev_token, dev_token_max_len, server_token_len, user_token_max_len};
 pub use verify::{MAX_TOKEN_LEN, Verifier};
+pub use webhook::WEBHOOK_SIGNATURE_LEN;

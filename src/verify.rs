@@ -1,6 +1,8 @@
 //! Verifying: split, check the header, check the MAC in constant time over the raw
 //! `header.payload` bytes, and only then decode and parse the claims.
 
+use core::fmt;
+
 use serde::Deserialize;
 
 use crate::Error;
@@ -9,6 +11,8 @@ use crate::base64;
 use crate::claims::{Claims, RawClaims, Rules};
 use crate::json::read::{self, Value};
 use crate::key::Key;
+use crate::keyset::KeySet;
+use crate::revoke::Revocations;
 use crate::sign::{DEV_SIGNATURE, HS256_HEADER};
 
 /// The longest token [`Verifier::verify`] looks at, in bytes; longer ones are rejected before
@@ -63,19 +67,73 @@ pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
 /// assert_eq!(verifier.verify(token, 2_030, &mut scratch), Err(Error::Expired));
 /// # Ok::<(), Error>(())
 /// ```
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Verifier<'k> {
-    key: &'k Key,
+    keys: Keys<'k>,
     leeway: u64,
     require_exp: bool,
     allow_dev: bool,
+    revoked_before: Option<u64>,
+    revocations: Option<&'k dyn Revocations>,
+}
+
+/// Where the verifying key comes from.
+#[derive(Clone, Copy, Debug)]
+enum Keys<'k> {
+    /// One key: a token's `kid`, if any, must name it when the key has a kid.
+    One(&'k Key),
+    /// A key set: the token's `kid` picks the key; no `kid` means the default.
+    Set { keys: &'k [Key], default: Option<usize> },
+}
+
+impl fmt::Debug for Verifier<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("keys", &self.keys)
+            .field("leeway", &self.leeway)
+            .field("require_exp", &self.require_exp)
+            .field("allow_dev", &self.allow_dev)
+            .field("revoked_before", &self.revoked_before)
+            .field("revocations", &self.revocations.is_some())
+            .finish()
+    }
 }
 
 impl<'k> Verifier<'k> {
-    /// A verifier for tokens signed with `key`.
+    /// A verifier for tokens signed with `key`. A token whose header names a `kid` must name
+    /// this key's, when it has one.
     #[must_use]
     pub const fn new(key: &'k Key) -> Self {
-        Self { key, leeway: 0, require_exp: false, allow_dev: false }
+        Self::from_keys(Keys::One(key))
+    }
+
+    /// A verifier for tokens signed with any key of `keys` (key rotation): the header's `kid`
+    /// picks the key, and a token is never tried against another; a token without `kid` uses
+    /// the set's default key. Each key keeps its own algorithm.
+    #[must_use]
+    pub fn with_keys<const N: usize>(keys: &'k KeySet<N>) -> Self {
+        Self::from_keys(Keys::Set { keys: keys.keys(), default: keys.default_index() })
+    }
+
+    const fn from_keys(keys: Keys<'k>) -> Self {
+        Self { keys, leeway: 0, require_exp: false, allow_dev: false, revoked_before: None, revocations: None }
+    }
+
+    /// App-wide revocation: tokens issued (`iat`, or 0 without one) before `cutoff` (Unix
+    /// seconds) are refused with [`Error::Revoked`]; server tokens included.
+    #[must_use]
+    pub const fn revoked_before(mut self, cutoff: u64) -> Self {
+        self.revoked_before = Some(cutoff);
+        self
+    }
+
+    /// Per-user revocation: a user token issued (`iat`, or 0 without one) before that user's
+    /// cutoff is refused with [`Error::Revoked`]. Server tokens are subject to the app-wide
+    /// cutoff only.
+    #[must_use]
+    pub const fn revocations(mut self, per_user: &'k dyn Revocations) -> Self {
+        self.revocations = Some(per_user);
+        self
     }
 
     /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (default 0).
@@ -116,7 +174,20 @@ impl<'k> Verifier<'k> {
     /// [`Error::IssuedInFuture`]); [`Error::BufferTooSmall`] when `scratch` is too short.
     pub fn verify<'s>(&self, token: impl AsRef<[u8]>, now: u64, scratch: &'s mut [u8]) -> Result<Claims<'s>, Error> {
         let (raw, dev, spare) = self.checked_claims(token.as_ref(), now, scratch)?;
-        raw.finish(spare, dev)
+        let claims = raw.finish(spare, dev)?;
+        self.check_revocation(claims.user_id(), claims.iat(), claims.is_server())?;
+        Ok(claims)
+    }
+
+    /// The revocation cutoffs: app-wide for every token, per user for user tokens.
+    fn check_revocation(&self, user_id: Option<&str>, iat: Option<u64>, server: bool) -> Result<(), Error> {
+        let issued = iat.unwrap_or(0);
+        let app = self.revoked_before.is_some_and(|cutoff| issued < cutoff);
+        let user = match (server, self.revocations, user_id) {
+            (false, Some(per_user), Some(id)) => per_user.revoked_before(id).is_some_and(|cutoff| issued < cutoff),
+            _ => false,
+        };
+        if app || user { Err(Error::Revoked) } else { Ok(()) }
     }
 
     /// Like [`verify`](Self::verify), with every same check, then deserializes the claims into
@@ -148,6 +219,10 @@ impl<'k> Verifier<'k> {
         scratch: &'s mut [u8],
     ) -> Result<T, Error> {
         let (raw, _, spare) = self.checked_claims(token.as_ref(), now, scratch)?;
+        if self.revoked_before.is_some() || self.revocations.is_some() {
+            let user_id = raw.user_id_into(&mut *spare)?;
+            self.check_revocation(user_id, raw.iat(), raw.is_server())?;
+        }
         serde_json_core::from_slice_escaped(raw.json().as_bytes(), spare)
             .map(|(value, _)| value)
             .map_err(|_| Error::ClaimsNotDeserializable)
@@ -210,44 +285,60 @@ impl<'k> Verifier<'k> {
         Ok((raw, dev, spare))
     }
 
-    /// Checks the header (unless it is byte-identical to the key's own) and the MAC.
+    /// Picks the key (by the header's kid), checks the header and then the MAC.
     fn check_signature(&self, parts: &Parts<'_>, scratch: &mut [u8]) -> Result<(), Error> {
         let mut tag = [0u8; MAX_MAC_LEN];
-        let tag = if parts.header == self.key.header_segment() {
-            // Our own header: already known valid, and its MAC state is precomputed.
-            self.key.mac_after_header().mac(parts.payload, &mut tag)
-        } else {
-            self.check_header(parts.header, scratch)?;
-            self.key.mac().mac(parts.signed, &mut tag)
+        let tag = match self.own_header_key(parts.header) {
+            // A key's own header: known valid, and its MAC state after it is precomputed.
+            Some(key) => key.mac_after_header().mac(parts.payload, &mut tag),
+            None => self.header_key(parts.header, scratch)?.mac().mac(parts.signed, &mut tag),
         };
         if base64::ct_eq_encoded(tag, parts.signature) { Ok(()) } else { Err(Error::SignatureMismatch) }
     }
 
-    /// Decodes and checks a header that is not the key's own.
-    fn check_header(&self, segment: &[u8], scratch: &mut [u8]) -> Result<(), Error> {
+    /// The key whose own header segment is byte-identical to `header`, if any.
+    fn own_header_key(&self, header: &[u8]) -> Option<&'k Key> {
+        match self.keys {
+            Keys::One(key) => (header == key.header_segment()).then_some(key),
+            Keys::Set { keys, .. } => keys.iter().find(|k| header == k.header_segment()),
+        }
+    }
+
+    /// Decodes and checks a header that is no key's own, and returns the key it selects.
+    fn header_key(&self, segment: &[u8], scratch: &mut [u8]) -> Result<&'k Key, Error> {
         let json = base64::decode_url(segment, scratch)?;
         let json = core::str::from_utf8(json).map_err(|_| Error::InvalidUtf8)?;
-        let mut alg_ok = false;
-        read::object_members(json.as_bytes(), |key, value| {
-            if key.eq_str("alg") {
-                alg_ok = matches!(value, Value::String(s) if s.eq_str(self.key.algorithm().name()));
-            } else if key.eq_str("crit") {
+        let (mut alg, mut kid) = (None, None);
+        read::object_members(json.as_bytes(), |name, value| {
+            if name.eq_str("alg") {
+                alg = Some(value);
+            } else if name.eq_str("crit") {
                 return Err(Error::CriticalHeader);
-            } else if key.eq_str("typ") {
+            } else if name.eq_str("typ") {
                 if !matches!(value, Value::String(_)) {
                     return Err(Error::InvalidHeader);
                 }
-            } else if key.eq_str("kid") {
-                let Value::String(kid) = value else { return Err(Error::InvalidHeader) };
-                if let Some(own) = self.key.kid()
-                    && !kid.eq_str(own)
-                {
-                    return Err(Error::UnknownKid);
-                }
+            } else if name.eq_str("kid") {
+                let Value::String(k) = value else { return Err(Error::InvalidHeader) };
+                kid = Some(k);
             }
             Ok(())
         })?;
-        if alg_ok { Ok(()) } else { Err(Error::AlgorithmNotAllowed) }
+        let key = match (self.keys, kid) {
+            (Keys::One(key), Some(kid)) if key.kid().is_some_and(|own| !kid.eq_str(own)) => {
+                return Err(Error::UnknownKid);
+            }
+            (Keys::One(key), _) => key,
+            (Keys::Set { keys, .. }, Some(kid)) => {
+                keys.iter().find(|k| k.kid().is_some_and(|own| kid.eq_str(own))).ok_or(Error::UnknownKid)?
+            }
+            (Keys::Set { keys, default }, None) => default.and_then(|i| keys.get(i)).ok_or(Error::MissingKid)?,
+        };
+        // The algorithm comes from the key; the header must name exactly it.
+        match alg {
+            Some(Value::String(a)) if a.eq_str(key.algorithm().name()) => Ok(key),
+            _ => Err(Error::AlgorithmNotAllowed),
+        }
     }
 }
 

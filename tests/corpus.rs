@@ -103,7 +103,8 @@ fn regression_invalid_utf8_claims() {
 /// and such claims verify like any other.
 #[test]
 fn regression_serde_json_marker_key_is_ordinary_json() {
-    let (_, token) = token_of(b"\x80{\"alg\":\"HS256\"}\xff{\"$serde_json::private::Number\"\n\n:\t\t\"\",\"user_id\":\"a\"}\t\t");
+    let (_, token) =
+        token_of(b"\x80{\"alg\":\"HS256\"}\xff{\"$serde_json::private::Number\"\n\n:\t\t\"\",\"user_id\":\"a\"}\t\t");
     let key = Key::new(Algorithm::Hs256, SECRET).unwrap();
     let mut scratch = [0u8; 1024];
     assert_eq!(Verifier::new(&key).verify(&token, 0, &mut scratch).unwrap().user_id(), Some("a"));

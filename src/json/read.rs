@@ -66,7 +66,10 @@ impl<'a> RawStr<'a> {
 
     /// The unescaped string: a slice of `doc` (the validated document this string came from)
     /// when there is nothing to unescape, else written to `out`.
-    pub(crate) fn unescape(self, doc: &'a str, out: &'a mut [u8]) -> Result<&'a str, Error> {
+    pub(crate) fn unescape<'b>(self, doc: &'b str, out: &'b mut [u8]) -> Result<&'b str, Error>
+    where
+        'a: 'b,
+    {
         if !self.escaped {
             let end = self.start.saturating_add(self.bytes.len());
             return doc.get(self.start..end).ok_or(Error::InvalidJson);

@@ -15,6 +15,32 @@ impl Sink for Counter {
     }
 }
 
+/// A sink writing into a slice; past its end it only counts, so the caller learns the
+/// length that was needed.
+#[derive(Debug)]
+pub(crate) struct SliceSink<'a> {
+    pub(crate) out: &'a mut [u8],
+    pub(crate) len: usize,
+}
+
+impl Sink for SliceSink<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len.saturating_add(bytes.len());
+        if let Some(dst) = self.out.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
+        }
+        self.len = end;
+    }
+}
+
+impl core::fmt::Write for SliceSink<'_> {
+    /// Writes `s` escaped as JSON string contents.
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        string_contents(self, s);
+        Ok(())
+    }
+}
+
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The escape for byte `b`, or `None` when it is written as is. Like `JSON.stringify`: `"` and

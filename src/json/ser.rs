@@ -270,71 +270,40 @@ impl<'a, 's, S: Sink> ser::Serializer for &'a mut Json<'s, S> {
     }
 }
 
-impl<S: Sink> ser::SerializeSeq for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), SerError> {
-        self.close()
-    }
+/// The compound-value traits all forward to [`Compound`]'s element, member and close.
+macro_rules! compound {
+    ($trait:ident, $method:ident) => {
+        impl<S: Sink> ser::$trait for Compound<'_, '_, S> {
+            type Ok = ();
+            type Error = SerError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), SerError> {
+                self.close()
+            }
+        }
+    };
+    ($trait:ident, $method:ident, named) => {
+        impl<S: Sink> ser::$trait for Compound<'_, '_, S> {
+            type Ok = ();
+            type Error = SerError;
+            fn $method<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), SerError> {
+                self.member(key, value)
+            }
+            fn end(self) -> Result<(), SerError> {
+                self.close()
+            }
+        }
+    };
 }
 
-impl<S: Sink> ser::SerializeTuple for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), SerError> {
-        self.close()
-    }
-}
-
-impl<S: Sink> ser::SerializeTupleStruct for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), SerError> {
-        self.close()
-    }
-}
-
-impl<S: Sink> ser::SerializeTupleVariant for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), SerError> {
-        self.close()
-    }
-}
-
-impl<S: Sink> ser::SerializeStruct for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), SerError> {
-        self.member(key, value)
-    }
-    fn end(self) -> Result<(), SerError> {
-        self.close()
-    }
-}
-
-impl<S: Sink> ser::SerializeStructVariant for Compound<'_, '_, S> {
-    type Ok = ();
-    type Error = SerError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), SerError> {
-        self.member(key, value)
-    }
-    fn end(self) -> Result<(), SerError> {
-        self.close()
-    }
-}
+compound!(SerializeSeq, serialize_element);
+compound!(SerializeTuple, serialize_element);
+compound!(SerializeTupleStruct, serialize_field);
+compound!(SerializeTupleVariant, serialize_field);
+compound!(SerializeStruct, serialize_field, named);
+compound!(SerializeStructVariant, serialize_field, named);
 
 impl<S: Sink> ser::SerializeMap for Compound<'_, '_, S> {
     type Ok = ();

@@ -1,6 +1,7 @@
 //! One call per request: who is calling, from Stream's two auth headers.
 
 use crate::Error;
+use crate::keyset::KeySource;
 use crate::verify::Verifier;
 
 /// Who a request comes from, as Stream's API decides it.
@@ -16,7 +17,7 @@ pub enum Principal<'a> {
     Anonymous,
 }
 
-impl<'k> Verifier<'k> {
+impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// Decides who is calling from the `stream-auth-type` header and the `Authorization`
     /// header (each `None` when absent), with every check of [`verify`](Self::verify).
     ///

@@ -1,5 +1,7 @@
 //! Several keys at once, chosen by the token header's `kid`: key rotation.
 
+use core::fmt;
+
 use heapless::Vec;
 
 use crate::Error;
@@ -91,13 +93,55 @@ impl<const N: usize> KeySet<N> {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+}
 
-    pub(crate) fn keys(&self) -> &[Key] {
-        &self.keys
+/// Where a [`Verifier`](crate::Verifier) takes its keys from: one [`Key`] (`&Key`) or a
+/// [`KeySet`] (`&KeySet<N>`). A type parameter rather than a runtime choice, so a program that
+/// verifies with one key links no key-set code. Sealed: implemented for these two only.
+pub trait KeySource<'k>: Copy + fmt::Debug + sealed::Sealed {
+    /// The key whose own header segment is byte-identical to `header`.
+    #[doc(hidden)]
+    fn own_header_key(self, header: &[u8]) -> Option<&'k Key>;
+
+    /// The key a header selects; `kid` tells whether a key's kid is the header's, and is
+    /// `None` when the header has no kid.
+    #[doc(hidden)]
+    fn key_for(self, kid: Option<&dyn Fn(&str) -> bool>) -> Result<&'k Key, Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for &crate::Key {}
+    impl<const N: usize> Sealed for &crate::KeySet<N> {}
+}
+
+/// One key: a header's kid, if any, must name it when the key has a kid.
+impl<'k> KeySource<'k> for &'k Key {
+    fn own_header_key(self, header: &[u8]) -> Option<&'k Key> {
+        (header == self.header_segment()).then_some(self)
     }
 
-    pub(crate) const fn default_index(&self) -> Option<usize> {
-        self.default
+    fn key_for(self, kid: Option<&dyn Fn(&str) -> bool>) -> Result<&'k Key, Error> {
+        match (kid, self.kid()) {
+            (Some(is_header_kid), Some(own)) if !is_header_kid(own) => Err(Error::UnknownKid),
+            _ => Ok(self),
+        }
+    }
+}
+
+/// A key set: the header's kid picks the key, and no kid means the default key.
+impl<'k, const N: usize> KeySource<'k> for &'k KeySet<N> {
+    fn own_header_key(self, header: &[u8]) -> Option<&'k Key> {
+        self.keys.iter().find(|k| header == k.header_segment())
+    }
+
+    fn key_for(self, kid: Option<&dyn Fn(&str) -> bool>) -> Result<&'k Key, Error> {
+        match kid {
+            Some(is_header_kid) => {
+                self.keys.iter().find(|k| k.kid().is_some_and(is_header_kid)).ok_or(Error::UnknownKid)
+            }
+            None => self.default_key().ok_or(Error::MissingKid),
+        }
     }
 }
 

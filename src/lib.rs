@@ -61,7 +61,7 @@ pub use error::{Claim, Error};
 pub use inspect::{Unverified, decode_unverified};
 pub use json::read::MAX_DEPTH as MAX_JSON_DEPTH;
 pub use key::{Key, MAX_KID_LEN};
-pub use keyset::KeySet;
+pub use keyset::{KeySet, KeySource};
 pub use revoke::Revocations;
 pub use sign::{dev_token, dev_token_max_len, server_token_len, user_token_max_len};
 pub use verify::{MAX_TOKEN_LEN, Verifier};

@@ -11,7 +11,7 @@ use crate::base64;
 use crate::claims::{Claims, RawClaims, Rules};
 use crate::json::read::{self, Value};
 use crate::key::Key;
-use crate::keyset::KeySet;
+use crate::keyset::{KeySet, KeySource};
 use crate::revoke::Revocations;
 use crate::sign::{DEV_SIGNATURE, HS256_HEADER};
 
@@ -68,8 +68,8 @@ pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
 /// # Ok::<(), Error>(())
 /// ```
 #[derive(Clone, Copy)]
-pub struct Verifier<'k> {
-    keys: Keys<'k>,
+pub struct Verifier<'k, K: KeySource<'k> = &'k Key> {
+    keys: K,
     leeway: u64,
     require_exp: bool,
     allow_dev: bool,
@@ -77,16 +77,7 @@ pub struct Verifier<'k> {
     revocations: Option<&'k dyn Revocations>,
 }
 
-/// Where the verifying key comes from.
-#[derive(Clone, Copy, Debug)]
-enum Keys<'k> {
-    /// One key: a token's `kid`, if any, must name it when the key has a kid.
-    One(&'k Key),
-    /// A key set: the token's `kid` picks the key; no `kid` means the default.
-    Set { keys: &'k [Key], default: Option<usize> },
-}
-
-impl fmt::Debug for Verifier<'_> {
+impl<'k, K: KeySource<'k>> fmt::Debug for Verifier<'k, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
             .field("keys", &self.keys)
@@ -104,18 +95,22 @@ impl<'k> Verifier<'k> {
     /// this key's, when it has one.
     #[must_use]
     pub const fn new(key: &'k Key) -> Self {
-        Self::from_keys(Keys::One(key))
+        Self::from_keys(key)
     }
+}
 
+impl<'k, const N: usize> Verifier<'k, &'k KeySet<N>> {
     /// A verifier for tokens signed with any key of `keys` (key rotation): the header's `kid`
     /// picks the key, and a token is never tried against another; a token without `kid` uses
     /// the set's default key. Each key keeps its own algorithm.
     #[must_use]
-    pub fn with_keys<const N: usize>(keys: &'k KeySet<N>) -> Self {
-        Self::from_keys(Keys::Set { keys: keys.keys(), default: keys.default_index() })
+    pub const fn with_keys(keys: &'k KeySet<N>) -> Self {
+        Self::from_keys(keys)
     }
+}
 
-    const fn from_keys(keys: Keys<'k>) -> Self {
+impl<'k, K: KeySource<'k>> Verifier<'k, K> {
+    const fn from_keys(keys: K) -> Self {
         Self { keys, leeway: 0, require_exp: false, allow_dev: false, revoked_before: None, revocations: None }
     }
 
@@ -174,20 +169,26 @@ impl<'k> Verifier<'k> {
     /// [`Error::IssuedInFuture`]); [`Error::BufferTooSmall`] when `scratch` is too short.
     pub fn verify<'s>(&self, token: impl AsRef<[u8]>, now: u64, scratch: &'s mut [u8]) -> Result<Claims<'s>, Error> {
         let (raw, dev, spare) = self.checked_claims(token.as_ref(), now, scratch)?;
-        let claims = raw.finish(spare, dev)?;
-        self.check_revocation(claims.user_id(), claims.iat(), claims.is_server())?;
-        Ok(claims)
+        raw.finish(spare, dev)
     }
 
-    /// The revocation cutoffs: app-wide for every token, per user for user tokens.
-    fn check_revocation(&self, user_id: Option<&str>, iat: Option<u64>, server: bool) -> Result<(), Error> {
-        let issued = iat.unwrap_or(0);
-        let app = self.revoked_before.is_some_and(|cutoff| issued < cutoff);
-        let user = match (server, self.revocations, user_id) {
-            (false, Some(per_user), Some(id)) => per_user.revoked_before(id).is_some_and(|cutoff| issued < cutoff),
-            _ => false,
-        };
-        if app || user { Err(Error::Revoked) } else { Ok(()) }
+    /// The revocation cutoffs: app-wide for every token, per user for user tokens (whose id
+    /// is unescaped into `spare` when needed). Out of line and only called when a cutoff is
+    /// set, so verifiers without revocation pay one branch for it.
+    #[cold]
+    #[inline(never)]
+    fn check_revocation(&self, raw: &RawClaims<'_>, spare: &mut [u8]) -> Result<(), Error> {
+        let issued = raw.iat().unwrap_or(0);
+        if self.revoked_before.is_some_and(|cutoff| issued < cutoff) {
+            return Err(Error::Revoked);
+        }
+        if let (false, Some(per_user)) = (raw.is_server(), self.revocations)
+            && let Some(id) = raw.user_id_into(spare)?
+            && per_user.revoked_before(id).is_some_and(|cutoff| issued < cutoff)
+        {
+            return Err(Error::Revoked);
+        }
+        Ok(())
     }
 
     /// Like [`verify`](Self::verify), with every same check, then deserializes the claims into
@@ -219,10 +220,6 @@ impl<'k> Verifier<'k> {
         scratch: &'s mut [u8],
     ) -> Result<T, Error> {
         let (raw, _, spare) = self.checked_claims(token.as_ref(), now, scratch)?;
-        if self.revoked_before.is_some() || self.revocations.is_some() {
-            let user_id = raw.user_id_into(&mut *spare)?;
-            self.check_revocation(user_id, raw.iat(), raw.is_server())?;
-        }
         serde_json_core::from_slice_escaped(raw.json().as_bytes(), spare)
             .map(|(value, _)| value)
             .map_err(|_| Error::ClaimsNotDeserializable)
@@ -282,26 +279,21 @@ impl<'k> Verifier<'k> {
             return Err(Error::InvalidDevToken);
         }
         raw.check(Rules { now, leeway: self.leeway, require_exp: self.require_exp })?;
+        if self.revoked_before.is_some() || self.revocations.is_some() {
+            self.check_revocation(&raw, &mut *spare)?;
+        }
         Ok((raw, dev, spare))
     }
 
     /// Picks the key (by the header's kid), checks the header and then the MAC.
     fn check_signature(&self, parts: &Parts<'_>, scratch: &mut [u8]) -> Result<(), Error> {
         let mut tag = [0u8; MAX_MAC_LEN];
-        let tag = match self.own_header_key(parts.header) {
+        let tag = match self.keys.own_header_key(parts.header) {
             // A key's own header: known valid, and its MAC state after it is precomputed.
             Some(key) => key.mac_after_header().mac(parts.payload, &mut tag),
             None => self.header_key(parts.header, scratch)?.mac().mac(parts.signed, &mut tag),
         };
         if base64::ct_eq_encoded(tag, parts.signature) { Ok(()) } else { Err(Error::SignatureMismatch) }
-    }
-
-    /// The key whose own header segment is byte-identical to `header`, if any.
-    fn own_header_key(&self, header: &[u8]) -> Option<&'k Key> {
-        match self.keys {
-            Keys::One(key) => (header == key.header_segment()).then_some(key),
-            Keys::Set { keys, .. } => keys.iter().find(|k| header == k.header_segment()),
-        }
     }
 
     /// Decodes and checks a header that is no key's own, and returns the key it selects.
@@ -324,16 +316,8 @@ impl<'k> Verifier<'k> {
             }
             Ok(())
         })?;
-        let key = match (self.keys, kid) {
-            (Keys::One(key), Some(kid)) if key.kid().is_some_and(|own| !kid.eq_str(own)) => {
-                return Err(Error::UnknownKid);
-            }
-            (Keys::One(key), _) => key,
-            (Keys::Set { keys, .. }, Some(kid)) => {
-                keys.iter().find(|k| k.kid().is_some_and(|own| kid.eq_str(own))).ok_or(Error::UnknownKid)?
-            }
-            (Keys::Set { keys, default }, None) => default.and_then(|i| keys.get(i)).ok_or(Error::MissingKid)?,
-        };
+        let is_header_kid = kid.map(|kid| move |own: &str| kid.eq_str(own));
+        let key = self.keys.key_for(is_header_kid.as_ref().map(|f| f as &dyn Fn(&str) -> bool))?;
         // The algorithm comes from the key; the header must name exactly it.
         match alg {
             Some(Value::String(a)) if a.eq_str(key.algorithm().name()) => Ok(key),

@@ -46,7 +46,7 @@ pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
     Ok(Parts { header, payload, signature, signed })
 }
 
-/// Checks a token's claims against a [`Key`], with Stream's rules.
+/// Checks tokens against a [`Key`] (or a [`KeySet`], for key rotation), with Stream's rules.
 ///
 /// The algorithm comes from the key; the header must name it. The MAC is compared in constant
 /// time, on its base64url form (so a non-canonical signature encoding never matches), before

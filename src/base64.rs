@@ -157,15 +157,18 @@ pub(crate) fn ct_eq_encoded(bytes: &[u8], encoded: &[u8]) -> bool {
     if encoded.len() != encoded_len(bytes.len()) {
         return false;
     }
+    let (triples, tail) = bytes.as_chunks::<3>();
+    let (quads, encoded_tail) = encoded.as_chunks::<4>();
     let mut diff = 0u8;
-    for (three, four) in bytes.chunks(3).zip(encoded.chunks(4)) {
-        let mut chars = [0u8; 4];
-        let n = encoded_len(three.len());
-        if let Some(dst) = chars.get_mut(..n) {
-            encode_exact(URL, three, dst);
-        }
-        diff = chars.iter().zip(four).fold(diff, |d, (a, b)| d | (a ^ b));
+    for ([a, b, c], [w, x, y, z]) in triples.iter().zip(quads) {
+        let v = (u32::from(*a) << 16) | (u32::from(*b) << 8) | u32::from(*c);
+        diff |= (char_of(URL, v >> 18) ^ w) | (char_of(URL, v >> 12) ^ x) | (char_of(URL, v >> 6) ^ y) | (char_of(URL, v) ^ z);
     }
+    let mut chars = [0u8; 3];
+    if let Some(dst) = chars.get_mut(..encoded_len(tail.len())) {
+        encode_exact(URL, tail, dst);
+    }
+    diff = chars.iter().zip(encoded_tail).fold(diff, |d, (a, b)| d | (a ^ b));
     bool::from(subtle::ConstantTimeEq::ct_eq(&diff, &0))
 }
 

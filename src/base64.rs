@@ -162,7 +162,10 @@ pub(crate) fn ct_eq_encoded(bytes: &[u8], encoded: &[u8]) -> bool {
     let mut diff = 0u8;
     for ([a, b, c], [w, x, y, z]) in triples.iter().zip(quads) {
         let v = (u32::from(*a) << 16) | (u32::from(*b) << 8) | u32::from(*c);
-        diff |= (char_of(URL, v >> 18) ^ w) | (char_of(URL, v >> 12) ^ x) | (char_of(URL, v >> 6) ^ y) | (char_of(URL, v) ^ z);
+        diff |= (char_of(URL, v >> 18) ^ w)
+            | (char_of(URL, v >> 12) ^ x)
+            | (char_of(URL, v >> 6) ^ y)
+            | (char_of(URL, v) ^ z);
     }
     let mut chars = [0u8; 3];
     if let Some(dst) = chars.get_mut(..encoded_len(tail.len())) {

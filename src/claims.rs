@@ -236,17 +236,13 @@ impl<'a> RawClaims<'a> {
 
     /// The final claims, unescaping `user_id` into `spare` when it has escapes.
     pub(crate) fn finish(self, spare: &'a mut [u8], dev: bool) -> Result<Claims<'a>, Error> {
-        let user_id = match self.user_id {
-            Some(raw) => Some(raw.unescape(self.json, spare)?),
-            None => None,
-        };
         Ok(Claims {
             json: self.json,
-            user_id,
+            user_id: self.user_id_into(spare)?,
             exp: self.exp,
             nbf: self.nbf,
             iat: self.iat,
-            server: self.server == Some(true),
+            server: self.is_server(),
             dev,
         })
     }

@@ -87,7 +87,7 @@ fn handle(mut stream: TcpStream, verifier: &Verifier<'_>, webhook_key: &Key) -> 
         let sig = req.header("x-signature").unwrap_or("");
         webhook_key.verify_webhook(&req.body, sig).map(|()| serde_json::json!({"webhook": "verified"}))
     } else {
-        let mut scratch = [0u8; stackjwt::MAX_TOKEN_LEN];
+        let mut scratch = [0u8; stackjwt::VERIFY_SCRATCH_LEN];
         verifier.authenticate(req.header("stream-auth-type"), req.header("authorization"), now, &mut scratch).map(|p| {
             match p {
                 Principal::User(id) => serde_json::json!({"principal": "user", "user_id": id}),
@@ -122,7 +122,11 @@ fn respond(stream: &mut TcpStream, status: u16, body: &str) -> std::io::Result<(
 }
 
 fn main() -> Result<(), Error> {
-    let secret = std::env::var("STREAM_API_SECRET").unwrap_or_else(|_| "demo-secret-demo-secret-demo-secret!".into());
+    // No default: a gateway that starts with a secret nobody chose accepts tokens anybody mints.
+    let Ok(secret) = std::env::var("STREAM_API_SECRET") else {
+        eprintln!("error: set STREAM_API_SECRET to your app's API secret");
+        std::process::exit(2);
+    };
     let key = Key::new(Algorithm::Hs256, secret.as_bytes())?;
     let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(8080);
     let max_requests = std::env::args().nth(2).and_then(|n| n.parse().ok());

@@ -5,12 +5,16 @@
 //! `base64ct` 122 ns; this codec decodes about as fast as the former, writes straight into the
 //! token while JSON is produced, and adds no dependency. Its output is checked against the
 //! `base64` crate in the tests. Token text is public, so the codec need not be constant-time:
-//! the MAC comparison, which must be, is done on encoded bytes in the verifier.
+//! it only ever decodes what a token carries (the signature segment included, into a fixed
+//! array that the verifier compares with the expected MAC in constant time), and it encodes
+//! only what is about to be published. No table is indexed by a MAC the verifier computed.
 //!
 //! Decoding is strict: only the url alphabet, no `=`, no whitespace, no length that is 1
 //! modulo 4, and zero trailing bits, so every byte string has exactly one accepted encoding.
 
 use crate::Error;
+use crate::algorithm::MAX_MAC_LEN;
+use crate::error::Segment;
 use crate::json::write::Sink;
 
 const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -82,7 +86,8 @@ fn char_of(alphabet: &[u8; 64], v: u32) -> u8 {
 
 /// Decodes canonical unpadded base64 in `table`'s alphabet into the start of `out`.
 fn decode_with<'o>(table: &[u8; 256], input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Error> {
-    let needed = decoded_len(input.len()).ok_or(Error::InvalidBase64)?;
+    const INVALID_BASE64: Error = Error::InvalidBase64 { segment: Segment::Payload };
+    let needed = decoded_len(input.len()).ok_or(INVALID_BASE64)?;
     let out = out.get_mut(..needed).ok_or(Error::BufferTooSmall { needed })?;
     let (quads, tail) = input.as_chunks::<4>();
     let (triples, out_tail) = out.as_chunks_mut::<3>();
@@ -108,16 +113,44 @@ fn decode_with<'o>(table: &[u8; 256], input: &[u8], out: &'o mut [u8]) -> Result
         _ => ([0, 0], 0),
     };
     if seen & 0x80 != 0 || v & spare_mask != 0 {
-        return Err(Error::InvalidBase64);
+        return Err(INVALID_BASE64);
     }
     out_tail.copy_from_slice(bytes.get(..out_tail.len()).unwrap_or_default());
     Ok(out)
 }
 
 /// Decodes canonical base64url without padding: no `=`, no `+` or `/`, no whitespace, zero
-/// trailing bits. Returns the decoded bytes, which start `out`.
-pub(crate) fn decode_url<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Error> {
-    decode_with(&URL_DECODE, input, out)
+/// trailing bits. Returns the decoded bytes, which start `out`; errors are said of `segment`.
+pub(crate) fn decode_url<'o>(segment: Segment, input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Error> {
+    decode_with(&URL_DECODE, input, out).map_err(|e| e.in_segment(segment))
+}
+
+/// Decodes a signature segment into a MAC-sized array: `None` unless it is the canonical
+/// encoding of exactly `mac_len` bytes. Only the token's own (public) text is decoded here.
+pub(crate) fn decode_signature<'o>(input: &[u8], mac_len: usize, out: &'o mut [u8; MAX_MAC_LEN]) -> Option<&'o [u8]> {
+    if decoded_len(input.len()) != Some(mac_len) {
+        return None;
+    }
+    decode_with(&URL_DECODE, input, out).ok().map(|d| &*d)
+}
+
+/// Decodes one token segment with the verifier's strict codec: base64url, no padding, no
+/// whitespace, zero trailing bits, so each byte string has exactly one accepted encoding.
+/// Returns the decoded bytes, which start `out`.
+///
+/// ```
+/// use stackjwt::{decode_segment, Error, Segment};
+/// let mut out = [0u8; 32];
+/// assert_eq!(decode_segment(Segment::Payload, b"eyJzZXJ2ZXIiOnRydWV9", &mut out)?, br#"{"server":true}"#);
+/// assert_eq!(decode_segment(Segment::Header, b"eyJ9=", &mut out), Err(Error::InvalidBase64 { segment: Segment::Header }));
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidBase64`] (said of `segment`) for anything but canonical unpadded
+/// base64url; [`Error::BufferTooSmall`] when `out` is shorter than the decoded bytes.
+pub fn decode_segment<'o>(segment: Segment, input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Error> {
+    decode_url(segment, input, out)
 }
 
 /// Decodes a development token's payload the way Stream's servers take it: standard or url
@@ -125,11 +158,27 @@ pub(crate) fn decode_url<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut 
 pub(crate) fn decode_lenient<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], Error> {
     let unpadded = input.strip_suffix(b"==").or_else(|| input.strip_suffix(b"=")).unwrap_or(input);
     if unpadded.len() != input.len() && (!input.len().is_multiple_of(4) || unpadded.ends_with(b"=")) {
-        return Err(Error::InvalidBase64);
+        return Err(Error::InvalidBase64 { segment: Segment::Payload });
     }
     // The alphabets differ only in two characters; a mix of both fails in either table.
     let table = if unpadded.iter().any(|&b| b == b'+' || b == b'/') { &STANDARD_DECODE } else { &URL_DECODE };
     decode_with(table, unpadded, out).map(|d| &*d)
+}
+
+/// The four characters of three bytes.
+fn quad(alphabet: &[u8; 64], [a, b, c]: [u8; 3]) -> [u8; 4] {
+    let v = (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c);
+    [char_of(alphabet, v >> 18), char_of(alphabet, v >> 12), char_of(alphabet, v >> 6), char_of(alphabet, v)]
+}
+
+/// The two or three characters of a last one or two bytes (unpadded); `[0; 3]` for none.
+fn tail_chars(alphabet: &[u8; 64], tail: &[u8]) -> [u8; 3] {
+    let v = tail.iter().fold(0u32, |v, &b| (v << 8) | u32::from(b));
+    match tail.len() {
+        1 => [char_of(alphabet, v >> 2), char_of(alphabet, v << 4), 0],
+        2 => [char_of(alphabet, v >> 10), char_of(alphabet, v >> 4), char_of(alphabet, v << 2)],
+        _ => [0; 3],
+    }
 }
 
 /// Encodes `input` (unpadded) into `out`, which must be exactly `encoded_len(input.len())` long.
@@ -137,42 +186,33 @@ fn encode_exact(alphabet: &[u8; 64], input: &[u8], out: &mut [u8]) {
     let (triples, tail) = input.as_chunks::<3>();
     let (quads, out_tail) = out.as_chunks_mut::<4>();
     for (t, q) in triples.iter().zip(quads.iter_mut()) {
-        let v = (u32::from(t[0]) << 16) | (u32::from(t[1]) << 8) | u32::from(t[2]);
-        *q = [char_of(alphabet, v >> 18), char_of(alphabet, v >> 12), char_of(alphabet, v >> 6), char_of(alphabet, v)];
+        *q = quad(alphabet, *t);
     }
-    let v = tail.iter().fold(0u32, |v, &b| (v << 8) | u32::from(b));
-    let chars = match tail.len() {
-        1 => [char_of(alphabet, v >> 2), char_of(alphabet, v << 4), 0],
-        2 => [char_of(alphabet, v >> 10), char_of(alphabet, v >> 4), char_of(alphabet, v << 2)],
-        _ => [0; 3],
-    };
-    out_tail.copy_from_slice(chars.get(..out_tail.len()).unwrap_or_default());
+    out_tail.copy_from_slice(tail_chars(alphabet, tail).get(..out_tail.len()).unwrap_or_default());
 }
 
-/// Whether `encoded` is exactly the base64url (unpadded) encoding of `bytes`, in time that
-/// depends only on the lengths (which are public): the MAC comparison. `bytes` is encoded
-/// three bytes at a time and XOR-ed into one accumulator, with no early exit and no buffer
-/// for the whole encoding; the accumulator is tested once, in constant time.
-pub(crate) fn ct_eq_encoded(bytes: &[u8], encoded: &[u8]) -> bool {
-    if encoded.len() != encoded_len(bytes.len()) {
-        return false;
+/// Encodes the bytes `buf[from..]` as base64url into `buf` itself, from its start; `buf` must
+/// be exactly their encoded length. Safe in place: the text of bytes `..3k` ends at `4k`,
+/// which is never past byte `3k` of the input (`from + 3k`, as `from` is at least a third of
+/// the input's length), and each triple is read before its four characters are written.
+pub(crate) fn encode_url_in_place(buf: &mut [u8], from: usize) {
+    let (mut read, mut write) = (from, 0usize);
+    loop {
+        let end = read.saturating_add(3);
+        let Some(&[a, b, c]) = buf.get(read..end) else { break };
+        if let Some(dst) = buf.get_mut(write..write.saturating_add(4)) {
+            dst.copy_from_slice(&quad(URL, [a, b, c]));
+        }
+        (read, write) = (end, write.saturating_add(4));
     }
-    let (triples, tail) = bytes.as_chunks::<3>();
-    let (quads, encoded_tail) = encoded.as_chunks::<4>();
-    let mut diff = 0u8;
-    for ([a, b, c], [w, x, y, z]) in triples.iter().zip(quads) {
-        let v = (u32::from(*a) << 16) | (u32::from(*b) << 8) | u32::from(*c);
-        diff |= (char_of(URL, v >> 18) ^ w)
-            | (char_of(URL, v >> 12) ^ x)
-            | (char_of(URL, v >> 6) ^ y)
-            | (char_of(URL, v) ^ z);
-    }
-    let mut chars = [0u8; 3];
-    if let Some(dst) = chars.get_mut(..encoded_len(tail.len())) {
-        encode_exact(URL, tail, dst);
-    }
-    diff = chars.iter().zip(encoded_tail).fold(diff, |d, (a, b)| d | (a ^ b));
-    bool::from(subtle::ConstantTimeEq::ct_eq(&diff, &0))
+    let mut tail = [0u8; 2];
+    let rest = buf.get(read..).unwrap_or_default();
+    let n = rest.len().min(2);
+    tail.get_mut(..n).unwrap_or_default().copy_from_slice(rest.get(..n).unwrap_or_default());
+    let chars = tail_chars(URL, tail.get(..n).unwrap_or_default());
+    let out = buf.get_mut(write..).unwrap_or_default();
+    let m = out.len().min(3);
+    out.get_mut(..m).unwrap_or_default().copy_from_slice(chars.get(..m).unwrap_or_default());
 }
 
 /// Encodes `input` as base64url without padding at the start of `out`, returning the text.
@@ -286,7 +326,7 @@ mod tests {
             let mut direct = [0u8; 256];
             assert_eq!(encode_url(&data[..len], &mut direct).unwrap(), &want[..w]);
             let mut back = [0u8; 256];
-            assert_eq!(decode_url(&want[..w], &mut back).unwrap(), &data[..len]);
+            assert_eq!(decode_url(Segment::Payload, &want[..w], &mut back).unwrap(), &data[..len]);
             let (out, n) = enc(&data[..len], true);
             let w = B64_STANDARD.encode_slice(&data[..len], &mut want).unwrap();
             assert_eq!(&out[..n], &want[..w], "len {len}");
@@ -305,8 +345,8 @@ mod tests {
         );
         let check = |input: &[u8]| {
             let mut ours = [0u8; 8];
-            let got = decode_url(input, &mut ours).map(|d| d.to_vec());
-            let want = strict.decode(input).map_err(|_| Error::InvalidBase64);
+            let got = decode_url(Segment::Header, input, &mut ours).map(|d| d.to_vec());
+            let want = strict.decode(input).map_err(|_| Error::InvalidBase64 { segment: Segment::Header });
             assert_eq!(got, want, "{input:?}");
         };
         for a in 0..=255u8 {
@@ -320,21 +360,40 @@ mod tests {
     }
 
     #[test]
-    fn encoded_comparison_checks_every_character() {
+    fn signatures_decode_only_at_their_exact_canonical_length() {
         let tag: [u8; 64] = core::array::from_fn(|i| (i * 89 % 256) as u8);
-        for len in [0, 1, 2, 3, 32, 48, 64] {
+        for len in [32, 48, 64] {
             let mut text = [0u8; 100];
             let n = encode_url(&tag[..len], &mut text).unwrap().len();
-            assert!(ct_eq_encoded(&tag[..len], &text[..n]));
-            for i in 0..n {
-                let mut bad = text;
-                bad[i] = if bad[i] == b'A' { b'B' } else { b'A' };
-                assert!(!ct_eq_encoded(&tag[..len], &bad[..n]), "len {len} char {i}");
+            let mut out = [0u8; MAX_MAC_LEN];
+            assert_eq!(decode_signature(&text[..n], len, &mut out), Some(&tag[..len]));
+            // One character more or less, or the length of another algorithm's MAC: refused.
+            assert_eq!(decode_signature(&text[..n - 1], len, &mut out), None);
+            assert_eq!(decode_signature(&text[..n + 1], len, &mut out), None);
+            for other in [32, 48, 64].into_iter().filter(|&o| o != len) {
+                assert_eq!(decode_signature(&text[..n], other, &mut out), None);
             }
-            assert!(!ct_eq_encoded(&tag[..len], &text[..n + 1]));
-            if n > 0 {
-                assert!(!ct_eq_encoded(&tag[..len], &text[..n - 1]));
+            // A last character with non-zero spare bits (a second spelling of the same MAC).
+            if len % 3 != 0 {
+                let mut alias = text;
+                alias[n - 1] = URL[usize::from(URL_DECODE[usize::from(text[n - 1])] ^ 1)];
+                assert_eq!(decode_signature(&alias[..n], len, &mut out), None);
             }
+            let mut padded = text;
+            padded[n] = b'=';
+            assert_eq!(decode_signature(&padded[..n + 1], len, &mut out), None);
+        }
+    }
+
+    #[test]
+    fn in_place_encoding_matches_the_base64_crate() {
+        let data: [u8; 100] = core::array::from_fn(|i| (i * 151 % 256) as u8);
+        for len in 0..data.len() {
+            let n = encoded_len(len);
+            let mut buf = [0u8; 200];
+            buf[n - len..n].copy_from_slice(&data[..len]);
+            encode_url_in_place(&mut buf[..n], n - len);
+            assert_eq!(&buf[..n], URL_SAFE_NO_PAD.encode(&data[..len]).as_bytes(), "len {len}");
         }
     }
 
@@ -348,9 +407,10 @@ mod tests {
 
     #[test]
     fn strict_decoding_rejects_non_canonical_forms() {
+        const BAD: Error = Error::InvalidBase64 { segment: Segment::Payload };
         let mut out = [0u8; 32];
-        assert_eq!(decode_url(b"Zm9v", &mut out).unwrap(), b"foo");
-        assert_eq!(decode_url(b"Zm8", &mut out).unwrap(), b"fo");
+        assert_eq!(decode_url(Segment::Payload, b"Zm9v", &mut out).unwrap(), b"foo");
+        assert_eq!(decode_url(Segment::Payload, b"Zm8", &mut out).unwrap(), b"fo");
         for bad in [
             &b"Zm8="[..], // padding
             b"Zm9",       // trailing bits non-zero ('9' = 61 = ..1101)
@@ -359,22 +419,23 @@ mod tests {
             b"a+b/",      // standard alphabet
             b"Zm9v\n",
         ] {
-            assert_eq!(decode_url(bad, &mut out), Err(Error::InvalidBase64), "{bad:?}");
+            assert_eq!(decode_url(Segment::Payload, bad, &mut out), Err(BAD), "{bad:?}");
         }
-        assert_eq!(decode_url(b"Zm9vYmFy", &mut out[..2]), Err(Error::BufferTooSmall { needed: 6 }));
+        assert_eq!(decode_url(Segment::Payload, b"Zm9vYmFy", &mut out[..2]), Err(Error::BufferTooSmall { needed: 6 }));
     }
 
     #[test]
     fn lenient_decoding_takes_both_alphabets_and_padding() {
+        const BAD: Error = Error::InvalidBase64 { segment: Segment::Payload };
         let mut out = [0u8; 32];
         assert_eq!(decode_lenient(b"YWI=", &mut out).unwrap(), b"ab");
         assert_eq!(decode_lenient(b"YWI", &mut out).unwrap(), b"ab");
         assert_eq!(decode_lenient(b"-_8", &mut out).unwrap(), [0xfb, 0xff]);
         assert_eq!(decode_lenient(b"+/8=", &mut out).unwrap(), [0xfb, 0xff]);
-        assert_eq!(decode_lenient(b"YWJ=", &mut out), Err(Error::InvalidBase64));
-        assert_eq!(decode_lenient(b"YW==", &mut out), Err(Error::InvalidBase64)); // 'W' leaves bits
-        assert_eq!(decode_lenient(b"YWI==", &mut out), Err(Error::InvalidBase64));
-        assert_eq!(decode_lenient(b"YQ=", &mut out), Err(Error::InvalidBase64));
-        assert_eq!(decode_lenient(b"+_8", &mut out), Err(Error::InvalidBase64)); // mixed alphabets
+        assert_eq!(decode_lenient(b"YWJ=", &mut out), Err(BAD));
+        assert_eq!(decode_lenient(b"YW==", &mut out), Err(BAD)); // 'W' leaves bits
+        assert_eq!(decode_lenient(b"YWI==", &mut out), Err(BAD));
+        assert_eq!(decode_lenient(b"YQ=", &mut out), Err(BAD));
+        assert_eq!(decode_lenient(b"+_8", &mut out), Err(BAD)); // mixed alphabets
     }
 }

@@ -1,7 +1,7 @@
 //! Verified claims: the registered ones Stream uses, type-checked, and the time rules.
 
 use crate::Error;
-use crate::error::Claim;
+use crate::error::{Claim, Segment};
 use crate::json::read::{self, RawStr, Value};
 
 /// The claims of a verified token, borrowed from the caller's scratch buffer.
@@ -166,7 +166,7 @@ impl<'a> RawClaims<'a> {
 
     pub(crate) fn parse_general(json: &'a str) -> Result<Self, Error> {
         let mut c = Self { json, user_id: None, exp: None, nbf: None, iat: None, server: None };
-        read::object_members(json.as_bytes(), |key, value| {
+        read::object_members(json.as_bytes(), Segment::Payload, |key, value| {
             if key.eq_str("user_id") {
                 match value {
                     Value::String(s) if s.bytes.is_empty() => return Err(Error::EmptyUserId),
@@ -214,11 +214,17 @@ impl<'a> RawClaims<'a> {
         self.server.is_some()
     }
 
-    /// Applies the Stream profile (a `user_id` or `"server":true`) and the time rules.
-    pub(crate) fn check(&self, r: Rules) -> Result<(), Error> {
+    /// The Stream profile: a `user_id` or `"server":true`.
+    pub(crate) fn check_subject(&self) -> Result<(), Error> {
         if self.user_id.is_none() && self.server != Some(true) {
             return Err(Error::MissingSubject);
         }
+        Ok(())
+    }
+
+    /// Applies the Stream profile and the time rules.
+    pub(crate) fn check(&self, r: Rules) -> Result<(), Error> {
+        self.check_subject()?;
         match self.exp {
             None if r.require_exp => return Err(Error::MissingExp),
             Some(exp) if r.now >= exp.saturating_add(r.leeway) => return Err(Error::Expired),

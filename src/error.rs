@@ -32,6 +32,29 @@ impl Claim {
     }
 }
 
+/// Which part of a token a decoding error was found in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Segment {
+    /// The header (the first segment): checked before the MAC, so an attacker without the
+    /// key can reach these errors.
+    Header,
+    /// The payload (the claims): decoded only after the MAC matched, or for an allowed
+    /// development token.
+    Payload,
+}
+
+impl Segment {
+    /// `"header"` or `"payload"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Header => "header",
+            Self::Payload => "payload",
+        }
+    }
+}
+
 /// Everything that can go wrong when making a key, minting a token or verifying one.
 ///
 /// `Display` gives lowercase words without a trailing period, fit for a gateway's log line;
@@ -52,9 +75,18 @@ pub enum Error {
     InvalidKid,
     /// The `user_id` is empty (Stream user ids are non-empty), when minting or in a token.
     EmptyUserId,
-    /// The output or scratch buffer is too small; `needed` bytes would have been enough.
+    /// The output buffer (for a token, a webhook signature or a JSON body) is too small;
+    /// `needed` bytes would have been enough.
     BufferTooSmall {
         /// The buffer length that would have been enough.
+        needed: usize,
+    },
+    /// The verify scratch is too small for this token: it needs at least `needed` bytes.
+    /// A scratch of [`VERIFY_SCRATCH_LEN`](crate::VERIFY_SCRATCH_LEN) bytes is always enough,
+    /// so with one this error never happens.
+    ScratchTooSmall {
+        /// A length the scratch needs at least (the step that failed; later steps may need
+        /// more).
         needed: usize,
     },
     /// Custom claims could not be written as JSON (a map key that is not a string, or the
@@ -62,19 +94,44 @@ pub enum Error {
     ClaimsNotSerializable,
     /// The token is longer than [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN) bytes.
     TokenTooLong,
+    /// The header segment is longer than [`MAX_HEADER_LEN`](crate::MAX_HEADER_LEN) bytes:
+    /// no signer's header is, and it is refused before it is decoded.
+    HeaderTooLong,
     /// The token does not have exactly three non-empty `.`-separated segments (the payload may
     /// not be empty either).
     Malformed,
     /// A segment is not canonical base64url without padding.
-    InvalidBase64,
+    InvalidBase64 {
+        /// Which segment.
+        segment: Segment,
+    },
     /// A decoded segment is not valid UTF-8.
-    InvalidUtf8,
-    /// A decoded header or payload is not exactly one JSON object.
-    InvalidJson,
+    InvalidUtf8 {
+        /// Which segment.
+        segment: Segment,
+    },
+    /// A decoded segment is not exactly one JSON object.
+    InvalidJson {
+        /// Which segment.
+        segment: Segment,
+    },
     /// JSON nesting is deeper than [`MAX_JSON_DEPTH`](crate::MAX_JSON_DEPTH).
-    JsonTooDeep,
+    JsonTooDeep {
+        /// Which segment.
+        segment: Segment,
+    },
     /// A JSON object has the same member name twice (after unescaping).
-    DuplicateMember,
+    DuplicateMember {
+        /// Which segment.
+        segment: Segment,
+    },
+    /// An object and the objects around it have more than
+    /// [`MAX_JSON_MEMBERS`](crate::MAX_JSON_MEMBERS) members together: more than any token
+    /// Stream uses could have.
+    TooManyMembers {
+        /// Which segment.
+        segment: Segment,
+    },
     /// The header's `alg` is missing, not a string, or not the key's algorithm (`none` included).
     AlgorithmNotAllowed,
     /// The header has a `crit` member; no extension is understood, so none is accepted.
@@ -129,6 +186,29 @@ pub enum Error {
 }
 
 impl Error {
+    /// The same error, said of `segment` when it is a decoding error (the decoders report
+    /// [`Segment::Payload`] until told otherwise).
+    pub(crate) const fn in_segment(self, segment: Segment) -> Self {
+        match self {
+            Self::InvalidBase64 { .. } => Self::InvalidBase64 { segment },
+            Self::InvalidUtf8 { .. } => Self::InvalidUtf8 { segment },
+            Self::InvalidJson { .. } => Self::InvalidJson { segment },
+            Self::JsonTooDeep { .. } => Self::JsonTooDeep { segment },
+            Self::DuplicateMember { .. } => Self::DuplicateMember { segment },
+            Self::TooManyMembers { .. } => Self::TooManyMembers { segment },
+            other => other,
+        }
+    }
+
+    /// The same error, with an output buffer that was too small named as the verify scratch,
+    /// `offset` bytes into it.
+    pub(crate) const fn in_scratch(self, offset: usize) -> Self {
+        match self {
+            Self::BufferTooSmall { needed } => Self::ScratchTooSmall { needed: needed.saturating_add(offset) },
+            other => other,
+        }
+    }
+
     /// The error code Stream's API answers with for the same condition, where it has one:
     /// 40 expired, 41 not yet valid (`nbf`), 42 issued in the future (`iat`),
     /// 43 signature mismatch.
@@ -160,6 +240,7 @@ impl Error {
                 | Self::WeakSecret { .. }
                 | Self::InvalidKid
                 | Self::BufferTooSmall { .. }
+                | Self::ScratchTooSmall { .. }
                 | Self::ClaimsNotSerializable
                 | Self::DuplicateKid
                 | Self::KeySetFull
@@ -219,16 +300,21 @@ impl fmt::Display for Error {
             Self::InvalidKid => "invalid key id",
             Self::EmptyUserId => "user_id is empty",
             Self::BufferTooSmall { needed } => {
-                return write!(f, "buffer too small: {needed} bytes needed");
+                return write!(f, "output buffer too small: {needed} bytes needed");
+            }
+            Self::ScratchTooSmall { needed } => {
+                return write!(f, "verify scratch too small: at least {needed} bytes needed");
             }
             Self::ClaimsNotSerializable => "claims cannot be serialized as json",
             Self::TokenTooLong => "token too long",
+            Self::HeaderTooLong => "header too long",
             Self::Malformed => "malformed token",
-            Self::InvalidBase64 => "invalid base64url encoding",
-            Self::InvalidUtf8 => "invalid utf-8",
-            Self::InvalidJson => "invalid json",
-            Self::JsonTooDeep => "json nested too deep",
-            Self::DuplicateMember => "duplicate json member",
+            Self::InvalidBase64 { segment } => return write!(f, "invalid base64url in {}", segment.name()),
+            Self::InvalidUtf8 { segment } => return write!(f, "invalid utf-8 in {}", segment.name()),
+            Self::InvalidJson { segment } => return write!(f, "invalid json in {}", segment.name()),
+            Self::JsonTooDeep { segment } => return write!(f, "json nested too deep in {}", segment.name()),
+            Self::DuplicateMember { segment } => return write!(f, "duplicate json member in {}", segment.name()),
+            Self::TooManyMembers { segment } => return write!(f, "too many json members in {}", segment.name()),
             Self::AlgorithmNotAllowed => "algorithm not allowed",
             Self::CriticalHeader => "critical header not supported",
             Self::InvalidHeader => "invalid header",
@@ -283,6 +369,9 @@ mod tests {
         use std::string::ToString;
         let all = [
             Error::WeakSecret { min: 32 },
+            Error::ScratchTooSmall { needed: 1 },
+            Error::HeaderTooLong,
+            Error::TooManyMembers { segment: Segment::Header },
             Error::BufferTooSmall { needed: 7 },
             Error::InvalidClaim { claim: Claim::Exp },
             Error::Expired,
@@ -293,7 +382,16 @@ mod tests {
             assert!(!s.ends_with('.'), "{s}");
             assert_eq!(s.chars().next().map(|c| c.is_lowercase()), Some(true), "{s}");
         }
-        assert_eq!(Error::BufferTooSmall { needed: 7 }.to_string(), "buffer too small: 7 bytes needed");
+        assert_eq!(Error::BufferTooSmall { needed: 7 }.to_string(), "output buffer too small: 7 bytes needed");
+        assert_eq!(
+            Error::ScratchTooSmall { needed: 9 }.to_string(),
+            "verify scratch too small: at least 9 bytes needed"
+        );
+        assert_eq!(Error::InvalidJson { segment: Segment::Header }.to_string(), "invalid json in header");
+        assert_eq!(
+            Error::DuplicateMember { segment: Segment::Payload }.to_string(),
+            "duplicate json member in payload"
+        );
         assert_eq!(Error::InvalidClaim { claim: Claim::Exp }.to_string(), "invalid exp claim");
     }
 }

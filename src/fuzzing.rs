@@ -4,11 +4,12 @@
 
 use crate::Error;
 use crate::claims::RawClaims;
+use crate::error::Segment;
 use crate::json::write::{self, Sink as _};
 
 /// Strict base64url decoding; returns the decoded length.
 pub fn decode_base64url(input: &[u8], out: &mut [u8]) -> Result<usize, Error> {
-    crate::base64::decode_url(input, out).map(|d| d.len())
+    crate::base64::decode_url(Segment::Payload, input, out).map(|d| d.len())
 }
 
 /// Development-token payload decoding (standard or url alphabet, optional padding).
@@ -27,7 +28,7 @@ pub fn encode_base64url(input: &[u8], piece: usize, out: &mut [u8]) -> usize {
 
 /// Validates `doc` as one strict JSON object.
 pub fn validate_json_object(doc: &[u8]) -> Result<(), Error> {
-    crate::json::read::object_members(doc, |_, _| Ok(()))
+    crate::json::read::object_members(doc, Segment::Payload, |_, _| Ok(()))
 }
 
 /// Writes `s` as a JSON string (`JSON.stringify` escaping); returns the length needed.

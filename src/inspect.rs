@@ -2,6 +2,7 @@
 
 use crate::Error;
 use crate::base64;
+use crate::error::Segment;
 use crate::json::read;
 use crate::sign::DEV_SIGNATURE;
 use crate::verify::{Parts, split};
@@ -20,7 +21,8 @@ pub struct Unverified<'s> {
 /// Decodes a token's header and claims **without checking the signature, the algorithm or
 /// any claim**: for debugging tools such as `stackjwt decode`, never for authentication.
 /// Both must still be strict JSON objects; a development token's payload may use standard
-/// base64 with padding. Returns text borrowed from `scratch` (as long as the token is enough).
+/// base64 with padding. Returns text borrowed from `scratch`
+/// ([`VERIFY_SCRATCH_LEN`](crate::VERIFY_SCRATCH_LEN), or as long as the token, is enough).
 ///
 /// ```
 /// let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.devtoken";
@@ -31,20 +33,25 @@ pub struct Unverified<'s> {
 /// ```
 ///
 /// # Errors
-/// [`Error::TokenTooLong`], [`Error::Malformed`], [`Error::InvalidBase64`],
-/// [`Error::InvalidUtf8`], [`Error::InvalidJson`], [`Error::JsonTooDeep`],
-/// [`Error::DuplicateMember`], or [`Error::BufferTooSmall`] for a short `scratch`.
+/// [`Error::TokenTooLong`], [`Error::HeaderTooLong`], [`Error::Malformed`],
+/// [`Error::InvalidBase64`], [`Error::InvalidUtf8`], [`Error::InvalidJson`],
+/// [`Error::JsonTooDeep`], [`Error::DuplicateMember`], [`Error::TooManyMembers`] (each saying
+/// which segment), or [`Error::ScratchTooSmall`] for a short `scratch`.
 pub fn decode_unverified<'s>(token: impl AsRef<[u8]>, scratch: &'s mut [u8]) -> Result<Unverified<'s>, Error> {
     let Parts { header, payload, signature, .. } = split(token.as_ref())?;
     let dev = signature == DEV_SIGNATURE;
-    let header_len = base64::decode_url(header, scratch)?.len();
+    let header_len = base64::decode_url(Segment::Header, header, scratch).map_err(|e| e.in_scratch(0))?.len();
     let (header, rest) = scratch.split_at_mut(header_len);
-    let claims = if dev { base64::decode_lenient(payload, rest)? } else { base64::decode_url(payload, rest)? };
-    let header = core::str::from_utf8(header).map_err(|_| Error::InvalidUtf8)?;
-    let claims = core::str::from_utf8(claims).map_err(|_| Error::InvalidUtf8)?;
-    for json in [header, claims] {
-        read::object_members(json.as_bytes(), |_, _| Ok(()))?;
-    }
+    let claims = if dev {
+        base64::decode_lenient(payload, rest)
+    } else {
+        base64::decode_url(Segment::Payload, payload, rest).map(|d| &*d)
+    };
+    let claims = claims.map_err(|e| e.in_scratch(header_len))?;
+    let header = core::str::from_utf8(header).map_err(|_| Error::InvalidUtf8 { segment: Segment::Header })?;
+    let claims = core::str::from_utf8(claims).map_err(|_| Error::InvalidUtf8 { segment: Segment::Payload })?;
+    read::object_members(header.as_bytes(), Segment::Header, |_, _| Ok(()))?;
+    read::object_members(claims.as_bytes(), Segment::Payload, |_, _| Ok(()))?;
     Ok(Unverified { header, claims, dev })
 }
 
@@ -61,9 +68,20 @@ mod tests {
         let u = decode_unverified(t, &mut scratch).unwrap();
         assert_eq!((u.header, u.claims, u.dev), (r#"{"alg":"none"}"#, r#"{"user_id":"john"}"#, false));
         assert_eq!(decode_unverified("a.b", &mut scratch), Err(Error::Malformed));
-        assert_eq!(decode_unverified("eyJ9.eyJ9.x", &mut scratch), Err(Error::InvalidJson));
+        assert_eq!(
+            decode_unverified("eyJ9.eyJ9.x", &mut scratch),
+            Err(Error::InvalidJson { segment: Segment::Header })
+        );
+        let bad_payload = "eyJhbGciOiJub25lIn0.eyJ9.AAAA";
+        assert_eq!(decode_unverified(bad_payload, &mut scratch), Err(Error::InvalidJson { segment: Segment::Payload }));
+        assert_eq!(
+            decode_unverified("eyJ.eyJ9.x", &mut scratch),
+            Err(Error::InvalidBase64 { segment: Segment::Header })
+        );
         let dev = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWIifQ==.devtoken";
         assert_eq!(decode_unverified(dev, &mut scratch).unwrap().claims, r#"{"user_id":"ab"}"#);
-        assert!(matches!(decode_unverified(dev, &mut scratch[..10]), Err(Error::BufferTooSmall { .. })));
+        // 27 header bytes fit, the 16 claims bytes after them do not.
+        assert_eq!(decode_unverified(dev, &mut scratch[..30]), Err(Error::ScratchTooSmall { needed: 43 }));
+        assert_eq!(decode_unverified(dev, &mut scratch[..10]), Err(Error::ScratchTooSmall { needed: 27 }));
     }
 }

@@ -177,11 +177,11 @@ mod tests {
         assert_eq!(k.header_segment(), b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9");
         let k = k.with_kid("2026-11").unwrap();
         let mut out = [0u8; 64];
-        let json = crate::base64::decode_url(k.header_segment(), &mut out).unwrap();
+        let json = crate::base64::decode_url(crate::Segment::Header, k.header_segment(), &mut out).unwrap();
         assert_eq!(json, br#"{"alg":"HS256","typ":"JWT","kid":"2026-11"}"#);
         assert_eq!(k.header_segment().len(), header_segment_len(7));
         let k = Key::new(Algorithm::Hs512, &[0; 64]).unwrap();
-        let json = crate::base64::decode_url(k.header_segment(), &mut out).unwrap();
+        let json = crate::base64::decode_url(crate::Segment::Header, k.header_segment(), &mut out).unwrap();
         assert_eq!(json, br#"{"alg":"HS512","typ":"JWT"}"#);
     }
 

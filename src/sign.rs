@@ -5,7 +5,8 @@ use serde::Serialize;
 use crate::Error;
 use crate::algorithm::{Algorithm, MAX_MAC_LEN};
 use crate::base64::{self, Encoder};
-use crate::json::write::{Counter, Sink};
+use crate::claims::RawClaims;
+use crate::json::write::{Counter, Sink, SliceSink};
 use crate::json::{ser, write};
 use crate::key::{Key, header_segment_len};
 
@@ -16,42 +17,33 @@ pub(crate) const HS256_HEADER: &[u8] = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 /// The signature segment of a development token.
 pub(crate) const DEV_SIGNATURE: &[u8] = b"devtoken";
 
-/// Writes user-token claims: `user_id`, `exp`, `iat` in that order, each omitted when `None`.
+/// Writes user-token claims: `user_id`, `exp`, `iat` in that order, each omitted when `None`
+/// or 0 (as the JS SDK's `if (exp)` does).
 fn user_claims<S: Sink + ?Sized>(out: &mut S, user_id: &str, exp: Option<u64>, iat: Option<u64>) {
     out.put(b"{\"user_id\":");
     write::string(out, user_id);
-    if let Some(exp) = exp {
-        out.put(b",\"exp\":");
-        write::unsigned64(out, exp);
-    }
-    if let Some(iat) = iat {
-        out.put(b",\"iat\":");
-        write::unsigned64(out, iat);
-    }
+    time_claim(out, b",\"exp\":", exp.filter(|&t| t != 0));
+    time_claim(out, b",\"iat\":", iat.filter(|&t| t != 0));
     out.put(b"}");
+}
+
+fn time_claim<S: Sink + ?Sized>(out: &mut S, name: &[u8], value: Option<u64>) {
+    if let Some(t) = value {
+        out.put(name);
+        write::unsigned64(out, t);
+    }
 }
 
 const SERVER_CLAIMS: &[u8] = b"{\"server\":true}";
 
-/// Remembers whether the first byte written was `{`, so custom claims must be an object.
-struct ObjectCheck<'s, S> {
-    inner: &'s mut S,
-    first: Option<u8>,
-}
-
-impl<S: Sink> Sink for ObjectCheck<'_, S> {
-    fn put(&mut self, bytes: &[u8]) {
-        if self.first.is_none() {
-            self.first = bytes.first().copied();
-        }
-        self.inner.put(bytes);
-    }
-}
+/// `{"server":true,"iat":` : a server token with its issue time.
+const SERVER_IAT_PREFIX: &[u8] = b"{\"server\":true,\"iat\":";
 
 impl Key {
     /// Mints a Stream user token: claims `user_id`, then `exp` and `iat` when given (Unix
     /// seconds). The output equals Stream's JS SDK's `createToken(user_id, exp, iat)` byte
-    /// for byte.
+    /// for byte, including its treatment of 0: like the SDK's `if (exp)`, `Some(0)` omits the
+    /// claim just as `None` does (a token that expired in 1970 is never what was meant).
     ///
     /// ```
     /// use stackjwt::{Algorithm, Key};
@@ -92,8 +84,46 @@ impl Key {
         })
     }
 
+    /// Mints a server token that says when it was issued: claims `{"server":true,"iat":N}`
+    /// (in the order Stream's JS SDK writes them), so that an app-wide revocation
+    /// ([`Verifier::revoked_before`](crate::Verifier::revoked_before)) revokes only server
+    /// tokens issued before the cutoff. A server token without `iat` counts as issued at 0,
+    /// so any cutoff revokes it.
+    ///
+    /// ```
+    /// use stackjwt::{server_token_with_iat_len, Algorithm, Error, Key, Verifier};
+    /// let key = Key::new(Algorithm::Hs256, &[4; 32])?;
+    /// let mut buf = [0u8; server_token_with_iat_len(Algorithm::Hs256, 0, 1_700_000_000)];
+    /// let token = key.server_token_with_iat(1_700_000_000, &mut buf)?;
+    /// let mut scratch = [0u8; 128];
+    /// let v = Verifier::new(&key).revoked_before(1_600_000_000);
+    /// assert!(v.verify(token, 1_700_000_000, &mut scratch)?.is_server());
+    /// let mut old = [0u8; 128];
+    /// assert_eq!(v.verify(key.server_token(&mut old)?, 1_700_000_000, &mut scratch), Err(Error::Revoked));
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::BufferTooSmall`] when `buf` is shorter than [`server_token_with_iat_len`].
+    pub fn server_token_with_iat<'b>(&self, iat: u64, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        self.mint(buf, &mut |enc| {
+            enc.put(SERVER_IAT_PREFIX);
+            write::unsigned64(enc, iat);
+            enc.put(b"}");
+            Ok(())
+        })
+    }
+
     /// Mints a token with any claims that serialize to a JSON object, written compactly in
     /// field order with `JSON.stringify`'s string escaping.
+    ///
+    /// It mints only what [`Verifier::verify_as`](crate::Verifier::verify_as) accepts: the
+    /// JSON is checked with the verifier's own strict reader before the MAC is computed, so
+    /// claims with duplicate names (from `#[serde(flatten)]` or a map), nesting deeper than
+    /// [`MAX_JSON_DEPTH`](crate::MAX_JSON_DEPTH), more than
+    /// [`MAX_JSON_MEMBERS`](crate::MAX_JSON_MEMBERS) members, a registered claim of the
+    /// wrong type (a negative or fractional `exp`, a non-string `user_id`), or neither a
+    /// `user_id` nor `"server":true` are refused with the error the verifier would give.
     ///
     /// ```
     /// use stackjwt::{Algorithm, Key};
@@ -109,13 +139,31 @@ impl Key {
     ///
     /// # Errors
     /// [`Error::ClaimsNotSerializable`] when the claims are not a JSON object or fail to
-    /// serialize; [`Error::BufferTooSmall`] with the exact length needed.
+    /// serialize; [`Error::BufferTooSmall`] with the exact length needed; then the verifier's
+    /// errors for claims it would refuse: [`Error::DuplicateMember`], [`Error::JsonTooDeep`],
+    /// [`Error::TooManyMembers`], [`Error::InvalidClaim`], [`Error::EmptyUserId`],
+    /// [`Error::MissingSubject`].
     pub fn sign<'b, T: Serialize + ?Sized>(&self, claims: &T, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        self.mint(buf, &mut |enc| {
-            let mut checked = ObjectCheck { inner: enc, first: None };
-            ser::to_sink(&mut checked, claims).map_err(|_| Error::ClaimsNotSerializable)?;
-            if checked.first == Some(b'{') { Ok(()) } else { Err(Error::ClaimsNotSerializable) }
-        })
+        let start = self.header_segment().len().saturating_add(1);
+        // The JSON is written as is where the payload goes, checked, then encoded in place.
+        let mut sink = SliceSink { out: buf.get_mut(start..).unwrap_or_default(), len: 0 };
+        ser::to_sink(&mut sink, claims).map_err(|_| Error::ClaimsNotSerializable)?;
+        let json_len = sink.len;
+        let payload_len = base64::encoded_len(json_len);
+        let needed = token_len(self.header_segment().len(), json_len, self.algorithm());
+        if buf.len() < needed {
+            return Err(Error::BufferTooSmall { needed });
+        }
+        let json = buf.get(start..start.saturating_add(json_len)).unwrap_or_default();
+        if json.first() != Some(&b'{') {
+            return Err(Error::ClaimsNotSerializable);
+        }
+        let json = core::str::from_utf8(json).map_err(|_| Error::ClaimsNotSerializable)?;
+        RawClaims::parse(json)?.check_subject()?;
+        let payload = buf.get_mut(start..start.saturating_add(payload_len)).unwrap_or_default();
+        payload.copy_within(..json_len, payload_len.saturating_sub(json_len));
+        base64::encode_url_in_place(payload, payload_len.saturating_sub(json_len));
+        self.seal(buf, payload_len)
     }
 
     /// The exact length of [`Key::user_token`]'s output for these arguments.
@@ -144,11 +192,18 @@ impl Key {
         buf: &'b mut [u8],
         payload: &mut dyn FnMut(&mut Encoder<'_>) -> Result<(), Error>,
     ) -> Result<&'b str, Error> {
-        let header = self.header_segment();
-        let payload_start = header.len().saturating_add(1);
+        let payload_start = self.header_segment().len().saturating_add(1);
         let mut enc = Encoder::url(buf.get_mut(payload_start..).unwrap_or_default());
         payload(&mut enc)?;
         let payload_len = enc.finish();
+        self.seal(buf, payload_len)
+    }
+
+    /// Completes a token whose encoded payload (`payload_len` bytes) already stands after room
+    /// for the header: writes the header, the dots and the signature.
+    fn seal<'b>(&self, buf: &'b mut [u8], payload_len: usize) -> Result<&'b str, Error> {
+        let header = self.header_segment();
+        let payload_start = header.len().saturating_add(1);
         let payload_end = payload_start.saturating_add(payload_len);
         let sig_len = self.algorithm().signature_len();
         let needed = payload_end.saturating_add(1).saturating_add(sig_len);
@@ -170,9 +225,16 @@ impl Key {
 }
 
 /// Mints a Stream development token for `user_id`, byte-identical to the JS SDK's
-/// `DevToken(user_id)`: the HS256 header, the claims `{"user_id":...}` in *standard* base64
-/// with `=` padding, and the literal signature `devtoken`. No key is involved; such tokens are
-/// accepted only by a verifier with [`allow_dev_tokens(true)`](crate::Verifier::allow_dev_tokens).
+/// `DevToken(user_id)` for ASCII ids: the HS256 header, the claims `{"user_id":...}` in
+/// *standard* base64 with `=` padding, and the literal signature `devtoken`. No key is
+/// involved; such tokens are accepted only by a verifier with
+/// [`allow_dev_tokens(true)`](crate::Verifier::allow_dev_tokens).
+///
+/// Non-ASCII ids are written as UTF-8, as in every other token, so the token round-trips
+/// through this crate's verifier. The JS SDK differs there: its base64 helper keeps only the
+/// low byte of each UTF-16 code unit, so its dev tokens for ids outside Latin-1 are not valid
+/// UTF-8 (and those for Latin-1 ids are Latin-1, not UTF-8); no verifier that requires UTF-8
+/// JSON, this one included, accepts them.
 ///
 /// ```
 /// let mut buf = [0u8; 128];
@@ -247,6 +309,19 @@ pub const fn server_token_len(alg: Algorithm, kid_len: usize) -> usize {
     token_len(header_segment_len(kid_len), SERVER_CLAIMS.len(), alg)
 }
 
+/// The exact length of [`Key::server_token_with_iat`]'s output for a key whose kid is
+/// `kid_len` bytes (0 for none).
+///
+/// ```
+/// use stackjwt::{server_token_with_iat_len, Algorithm};
+/// assert_eq!(server_token_with_iat_len(Algorithm::Hs256, 0, 1_700_000_000), 124);
+/// ```
+#[must_use]
+pub const fn server_token_with_iat_len(alg: Algorithm, kid_len: usize, iat: u64) -> usize {
+    let json = SERVER_IAT_PREFIX.len().saturating_add(write::digits(iat)).saturating_add(1);
+    token_len(header_segment_len(kid_len), json, alg)
+}
+
 /// The largest [`dev_token`] output for a `user_id` of `user_id_len` bytes.
 #[must_use]
 pub const fn dev_token_max_len(user_id_len: usize) -> usize {
@@ -262,6 +337,7 @@ pub const fn dev_token_max_len(user_id_len: usize) -> usize {
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
+    extern crate std;
     use super::*;
 
     fn key(alg: Algorithm) -> Key {
@@ -315,5 +391,36 @@ mod tests {
         assert_eq!(k.sign(&5u8, &mut buf), Err(Error::ClaimsNotSerializable));
         assert_eq!(k.sign(&[1, 2], &mut buf), Err(Error::ClaimsNotSerializable));
         assert_eq!(k.sign(&"x", &mut buf), Err(Error::ClaimsNotSerializable));
+    }
+
+    #[test]
+    fn zero_times_are_omitted_like_the_js_sdk() {
+        let k = key(Algorithm::Hs256);
+        let (mut a, mut b) = ([0u8; 256], [0u8; 256]);
+        for (exp, iat) in [(Some(0), None), (None, Some(0)), (Some(0), Some(0))] {
+            assert_eq!(k.user_token("john", exp, iat, &mut a), k.user_token("john", None, None, &mut b));
+            assert_eq!(k.user_token_len("john", exp, iat), k.user_token_len("john", None, None));
+        }
+        assert_eq!(k.user_token("john", Some(0), Some(5), &mut a), k.user_token("john", None, Some(5), &mut b));
+        assert_eq!(k.user_token("john", Some(5), Some(0), &mut a), k.user_token("john", Some(5), None, &mut b));
+    }
+
+    #[test]
+    fn server_token_with_iat_writes_server_then_iat() {
+        for alg in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+            let k = key(alg).with_kid("k").unwrap();
+            for iat in [0, 9, 10, 1_700_000_000, u64::MAX] {
+                let mut buf = [0u8; 256];
+                let n = server_token_with_iat_len(alg, 1, iat);
+                let token = k.server_token_with_iat(iat, &mut buf).unwrap();
+                assert_eq!(token.len(), n, "{alg:?} {iat}");
+                let payload = token.split('.').nth(1).unwrap();
+                let mut json = [0u8; 64];
+                let json = base64::decode_url(crate::error::Segment::Payload, payload.as_bytes(), &mut json).unwrap();
+                assert_eq!(core::str::from_utf8(json).unwrap(), std::format!(r#"{{"server":true,"iat":{iat}}}"#));
+                let mut small = [0u8; 256];
+                assert_eq!(k.server_token_with_iat(iat, &mut small[..n - 1]), Err(Error::BufferTooSmall { needed: n }));
+            }
+        }
     }
 }

@@ -4,11 +4,13 @@
 use core::fmt;
 
 use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
 
 use crate::Error;
 use crate::algorithm::MAX_MAC_LEN;
 use crate::base64;
 use crate::claims::{Claims, RawClaims, Rules};
+use crate::error::Segment;
 use crate::json::read::{self, Value};
 use crate::key::Key;
 use crate::keyset::{KeySet, KeySource};
@@ -18,6 +20,29 @@ use crate::sign::{DEV_SIGNATURE, HS256_HEADER};
 /// The longest token [`Verifier::verify`] looks at, in bytes; longer ones are rejected before
 /// any other work. Stream's tokens are around 150 bytes.
 pub const MAX_TOKEN_LEN: usize = 4096;
+
+/// The longest header segment accepted, in bytes; a longer one is refused with
+/// [`Error::HeaderTooLong`] before it is decoded. The longest header this crate mints (with a
+/// [`MAX_KID_LEN`](crate::MAX_KID_LEN) kid) is 136 bytes; the cap leaves room for the other
+/// registered header parameters other signers add (`cty`, `x5t`, `jku`...).
+pub const MAX_HEADER_LEN: usize = 512;
+
+/// The largest decoded payload of a token of at most [`MAX_TOKEN_LEN`] bytes.
+const MAX_PAYLOAD_LEN: usize = MAX_TOKEN_LEN / 4 * 3;
+
+/// A verify scratch of this many bytes is always enough, for every token and every verify
+/// path ([`Verifier::verify`], [`verify_as`](Verifier::verify_as),
+/// [`verify_payload`](Verifier::verify_payload), [`authenticate`](Verifier::authenticate),
+/// [`decode_unverified`](crate::decode_unverified)): with it no input yields
+/// [`Error::ScratchTooSmall`], so every refusal is an authentication failure (HTTP 401).
+///
+/// The bound: a token of [`MAX_TOKEN_LEN`] bytes decodes to at most 3,072 payload bytes, and
+/// what is unescaped next to them (the `user_id`, or the longest escaped string of custom
+/// claims) is shorter than the payload; so twice that, 6,144 bytes. The header is decoded
+/// into the same scratch before the payload (at most 384 bytes, see [`MAX_HEADER_LEN`]). A
+/// smaller scratch works for smaller tokens: one twice the payload of your longest token is
+/// enough.
+pub const VERIFY_SCRATCH_LEN: usize = 2 * MAX_PAYLOAD_LEN;
 
 /// The three segments of a compact token.
 pub(crate) struct Parts<'t> {
@@ -43,15 +68,21 @@ pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
     if header.is_empty() || payload.is_empty() || signature.is_empty() || payload.contains(&b'.') {
         return Err(Error::Malformed);
     }
+    if header.len() > MAX_HEADER_LEN {
+        return Err(Error::HeaderTooLong);
+    }
     Ok(Parts { header, payload, signature, signed })
 }
 
 /// Checks tokens against a [`Key`] (or a [`KeySet`], for key rotation), with Stream's rules.
 ///
-/// The algorithm comes from the key; the header must name it. The MAC is compared in constant
-/// time, on its base64url form (so a non-canonical signature encoding never matches), before
-/// the claims are decoded. Defaults: no leeway, `exp` optional (Stream's tokens without `exp`
-/// never expire), development tokens refused.
+/// The algorithm comes from the key; the header must name it. The signature segment is
+/// decoded strictly (so a non-canonical encoding never matches) and compared with the MAC in
+/// constant time, before the claims are decoded. Defaults: no leeway, `exp` optional (Stream's
+/// tokens without `exp` never expire), development tokens refused.
+///
+/// A verifier is `Copy`, `Send` and `Sync`: configure one and share it between threads (or
+/// keep it in a server's state) for as long as its key lives.
 ///
 /// ```
 /// use stackjwt::{Algorithm, Error, Key, Verifier};
@@ -74,7 +105,7 @@ pub struct Verifier<'k, K: KeySource<'k> = &'k Key> {
     require_exp: bool,
     allow_dev: bool,
     revoked_before: Option<u64>,
-    revocations: Option<&'k dyn Revocations>,
+    revocations: Option<&'k (dyn Revocations + Sync)>,
 }
 
 impl<'k, K: KeySource<'k>> fmt::Debug for Verifier<'k, K> {
@@ -126,7 +157,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// cutoff is refused with [`Error::Revoked`]. Server tokens are subject to the app-wide
     /// cutoff only.
     #[must_use]
-    pub const fn revocations(mut self, per_user: &'k dyn Revocations) -> Self {
+    pub const fn revocations(mut self, per_user: &'k (dyn Revocations + Sync)) -> Self {
         self.revocations = Some(per_user);
         self
     }
@@ -155,7 +186,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     }
 
     /// Verifies `token` at time `now` (Unix seconds) and returns its claims, which borrow
-    /// from `scratch`. A `scratch` as long as the token is always enough.
+    /// from `scratch`. A `scratch` of [`VERIFY_SCRATCH_LEN`] bytes is always enough.
     ///
     /// # Errors
     /// Every rejection has its own [`Error`] variant: the token's shape ([`Error::TokenTooLong`],
@@ -165,11 +196,13 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// [`Error::UnknownKid`]), its MAC ([`Error::SignatureMismatch`]), development tokens
     /// ([`Error::DevTokenNotAllowed`], [`Error::InvalidDevToken`]), the claims
     /// ([`Error::InvalidClaim`], [`Error::EmptyUserId`], [`Error::MissingSubject`],
-    /// [`Error::MissingExp`]) and time ([`Error::Expired`], [`Error::NotYetValid`],
-    /// [`Error::IssuedInFuture`]); [`Error::BufferTooSmall`] when `scratch` is too short.
+    /// [`Error::MissingExp`]), time ([`Error::Expired`], [`Error::NotYetValid`],
+    /// [`Error::IssuedInFuture`]) and revocation ([`Error::Revoked`]);
+    /// [`Error::ScratchTooSmall`] when `scratch` is shorter than this token needs (never
+    /// with [`VERIFY_SCRATCH_LEN`] bytes).
     pub fn verify<'s>(&self, token: impl AsRef<[u8]>, now: u64, scratch: &'s mut [u8]) -> Result<Claims<'s>, Error> {
-        let (raw, dev, spare) = self.checked_claims(token.as_ref(), now, scratch)?;
-        raw.finish(spare, dev)
+        let (raw, dev, payload_len, spare) = self.checked_claims(token.as_ref(), now, scratch, self.allow_dev)?;
+        raw.finish(spare, dev).map_err(|e| e.in_scratch(payload_len))
     }
 
     /// The revocation cutoffs: app-wide for every token, per user for user tokens (whose id
@@ -196,6 +229,11 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// fields work for strings without escapes; use an owned fixed-capacity string (such as
     /// `heapless::String`) for fields that may contain escapes.
     ///
+    /// Development tokens are refused here even when the verifier allows them
+    /// ([`Error::DevTokenNotAllowed`]): their claims are not signed, and custom claims must
+    /// never come back looking as if they were. Use [`verify`](Self::verify), whose
+    /// [`Claims::is_dev`] says so, or [`authenticate`](Self::authenticate).
+    ///
     /// ```
     /// use stackjwt::{Algorithm, Key, Verifier};
     /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
@@ -211,18 +249,24 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// ```
     ///
     /// # Errors
-    /// As [`verify`](Self::verify), and [`Error::ClaimsNotDeserializable`] when the claims do
-    /// not fit `T`.
+    /// As [`verify`](Self::verify) (with [`Error::DevTokenNotAllowed`] for every development
+    /// token), and [`Error::ClaimsNotDeserializable`] when the claims do not fit `T`.
     pub fn verify_as<'s, T: Deserialize<'s>>(
         &self,
         token: impl AsRef<[u8]>,
         now: u64,
         scratch: &'s mut [u8],
     ) -> Result<T, Error> {
-        let (raw, _, spare) = self.checked_claims(token.as_ref(), now, scratch)?;
-        serde_json_core::from_slice_escaped(raw.json().as_bytes(), spare)
-            .map(|(value, _)| value)
-            .map_err(|_| Error::ClaimsNotDeserializable)
+        let (raw, _, payload_len, spare) = self.checked_claims(token.as_ref(), now, scratch, false)?;
+        let json = raw.json().as_bytes();
+        serde_json_core::from_slice_escaped(json, spare).map(|(value, _)| value).map_err(|e| match e {
+            // Each escaped string is unescaped into the rest of the scratch; none is longer
+            // than the payload.
+            serde_json_core::de::Error::EscapedStringIsTooLong => {
+                Error::ScratchTooSmall { needed: payload_len.saturating_add(json.len()) }
+            }
+            _ => Error::ClaimsNotDeserializable,
+        })
     }
 
     /// Checks only the header and the MAC, and returns the decoded payload bytes (which need
@@ -234,7 +278,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     pub fn verify_payload<'s>(&self, token: impl AsRef<[u8]>, scratch: &'s mut [u8]) -> Result<&'s [u8], Error> {
         let parts = split(token.as_ref())?;
         self.check_signature(&parts, scratch)?;
-        Ok(base64::decode_url(parts.payload, scratch)?)
+        Ok(base64::decode_url(Segment::Payload, parts.payload, scratch).map_err(|e| e.in_scratch(0))?)
     }
 
     /// [`verify`](Self::verify) at the system clock's time.
@@ -251,57 +295,68 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         self.verify(token, now, scratch)
     }
 
-    /// All checks; returns the raw claims, whether it is a dev token, and the unused scratch.
+    /// All checks; returns the raw claims, whether it is a dev token (only when `allow_dev`),
+    /// the payload's length in `scratch`, and the scratch after it.
     fn checked_claims<'s>(
         &self,
         token: &[u8],
         now: u64,
         scratch: &'s mut [u8],
-    ) -> Result<(RawClaims<'s>, bool, &'s mut [u8]), Error> {
+        allow_dev: bool,
+    ) -> Result<(RawClaims<'s>, bool, usize, &'s mut [u8]), Error> {
         let parts = split(token)?;
         let dev = parts.signature == DEV_SIGNATURE;
-        let len = if dev {
-            if !self.allow_dev {
+        let decoded = if dev {
+            if !allow_dev {
                 return Err(Error::DevTokenNotAllowed);
             }
             if parts.header != HS256_HEADER {
                 return Err(Error::InvalidDevToken);
             }
-            base64::decode_lenient(parts.payload, scratch)?.len()
+            base64::decode_lenient(parts.payload, scratch).map(<[u8]>::len)
         } else {
             self.check_signature(&parts, scratch)?;
-            base64::decode_url(parts.payload, scratch)?.len()
+            base64::decode_url(Segment::Payload, parts.payload, scratch).map(|d| d.len())
         };
+        let len = decoded.map_err(|e| e.in_scratch(0))?;
         let (payload, spare) = scratch.split_at_mut(len);
-        let json = core::str::from_utf8(payload).map_err(|_| Error::InvalidUtf8)?;
+        let json = core::str::from_utf8(payload).map_err(|_| Error::InvalidUtf8 { segment: Segment::Payload })?;
         let raw = RawClaims::parse(json)?;
         if dev && raw.has_server_member() {
             return Err(Error::InvalidDevToken);
         }
         raw.check(Rules { now, leeway: self.leeway, require_exp: self.require_exp })?;
         if self.revoked_before.is_some() || self.revocations.is_some() {
-            self.check_revocation(&raw, &mut *spare)?;
+            self.check_revocation(&raw, &mut *spare).map_err(|e| e.in_scratch(len))?;
         }
-        Ok((raw, dev, spare))
+        Ok((raw, dev, len, spare))
     }
 
-    /// Picks the key (by the header's kid), checks the header and then the MAC.
+    /// Picks the key (by the header's kid), checks the header, and compares the MAC with the
+    /// signature segment: the segment (public) is strictly decoded into an array and the raw
+    /// MAC bytes are compared in constant time, so no table is indexed by the expected MAC.
     fn check_signature(&self, parts: &Parts<'_>, scratch: &mut [u8]) -> Result<(), Error> {
-        let mut tag = [0u8; MAX_MAC_LEN];
-        let tag = match self.keys.own_header_key(parts.header) {
+        let mut expected = [0u8; MAX_MAC_LEN];
+        let mac = match self.keys.own_header_key(parts.header) {
             // A key's own header: known valid, and its MAC state after it is precomputed.
-            Some(key) => key.mac_after_header().mac(parts.payload, &mut tag),
-            None => self.header_key(parts.header, scratch)?.mac().mac(parts.signed, &mut tag),
+            Some(key) => key.mac_after_header().mac(parts.payload, &mut expected),
+            None => self.header_key(parts.header, scratch)?.mac().mac(parts.signed, &mut expected),
         };
-        if base64::ct_eq_encoded(tag, parts.signature) { Ok(()) } else { Err(Error::SignatureMismatch) }
+        let mut given = [0u8; MAX_MAC_LEN];
+        let same = base64::decode_signature(parts.signature, mac.len(), &mut given)
+            .is_some_and(|given| bool::from(given.ct_eq(mac)));
+        // The expected MAC of a forged token is the signature that would make it valid.
+        #[cfg(feature = "zeroize")]
+        zeroize::Zeroize::zeroize(&mut expected);
+        if same { Ok(()) } else { Err(Error::SignatureMismatch) }
     }
 
     /// Decodes and checks a header that is no key's own, and returns the key it selects.
     fn header_key(&self, segment: &[u8], scratch: &mut [u8]) -> Result<&'k Key, Error> {
-        let json = base64::decode_url(segment, scratch)?;
-        let json = core::str::from_utf8(json).map_err(|_| Error::InvalidUtf8)?;
+        let json = base64::decode_url(Segment::Header, segment, scratch).map_err(|e| e.in_scratch(0))?;
+        let json = core::str::from_utf8(json).map_err(|_| Error::InvalidUtf8 { segment: Segment::Header })?;
         let (mut alg, mut kid) = (None, None);
-        read::object_members(json.as_bytes(), |name, value| {
+        read::object_members(json.as_bytes(), Segment::Header, |name, value| {
             if name.eq_str("alg") {
                 alg = Some(value);
             } else if name.eq_str("crit") {
@@ -336,7 +391,23 @@ mod tests {
         let p = split(b"a.b.c").unwrap();
         assert_eq!((p.header, p.payload, p.signature, p.signed), (&b"a"[..], &b"b"[..], &b"c"[..], &b"a.b"[..]));
         for bad in [&b"abc"[..], b"a.b", b"a.b.c.d", b".b.c", b"a..c", b"a.b.", b"..", b"...", b"a.b..c"] {
-            assert!(split(bad).is_err(), "{bad:?}");
+            assert_eq!(split(bad).err(), Some(Error::Malformed), "{bad:?}");
         }
+    }
+
+    /// The length caps at their exact boundaries.
+    #[test]
+    fn split_caps_token_and_header_length() {
+        let token = |header: usize, total: usize| {
+            let mut t = [b'a'; MAX_TOKEN_LEN + 1];
+            t[header] = b'.';
+            t[total - 2] = b'.';
+            t
+        };
+        let at = token(MAX_HEADER_LEN, MAX_TOKEN_LEN);
+        assert_eq!(split(&at[..MAX_TOKEN_LEN]).map(|p| p.header.len()).ok(), Some(MAX_HEADER_LEN));
+        assert_eq!(split(&token(MAX_HEADER_LEN, MAX_TOKEN_LEN + 1)).err(), Some(Error::TokenTooLong));
+        let over = token(MAX_HEADER_LEN + 1, MAX_TOKEN_LEN);
+        assert_eq!(split(&over[..MAX_TOKEN_LEN]).err(), Some(Error::HeaderTooLong));
     }
 }

@@ -226,9 +226,12 @@ fn decode_shows_header_and_claims_without_verifying() {
         .args(["decode", "-"])
         .write_stdin("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWIifQ==.devtoken\n"));
     assert_eq!((code, out.contains("\"user_id\":\"ab\"")), (0, true));
-    assert_eq!(run(cmd(None).args(["decode", "bnVsbA.bnVsbA.x"])), (1, String::new(), "error: invalid json\n".into()));
+    assert_eq!(
+        run(cmd(None).args(["decode", "bnVsbA.bnVsbA.x"])),
+        (1, String::new(), "error: invalid json in header\n".into())
+    );
     assert_eq!(
         run(cmd(None).args(["decode", "a.b.c"])),
-        (1, String::new(), "error: invalid base64url encoding\n".into())
+        (1, String::new(), "error: invalid base64url in header\n".into())
     );
 }

@@ -95,7 +95,10 @@ fn regression_invalid_utf8_claims() {
     let (_, token) = token_of(b"\x80{\"alg\":\"HS256\"}\xff{\"user_id\":\"\xc3(\"}");
     let key = Key::new(Algorithm::Hs256, SECRET).unwrap();
     let mut scratch = [0u8; 1024];
-    assert_eq!(Verifier::new(&key).verify(&token, 0, &mut scratch), Err(Error::InvalidUtf8));
+    assert_eq!(
+        Verifier::new(&key).verify(&token, 0, &mut scratch),
+        Err(Error::InvalidUtf8 { segment: stackjwt::Segment::Payload })
+    );
 }
 
 /// Found by the `decode` fuzzer (a quirk of its serde_json reference): a member named

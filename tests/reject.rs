@@ -10,11 +10,26 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Sha256, Sha512};
-use stackjwt::{Algorithm, Claim, Error, Key, MAX_TOKEN_LEN, Verifier};
+use stackjwt::{
+    Algorithm, Claim, Error, Key, MAX_HEADER_LEN, MAX_JSON_MEMBERS, MAX_TOKEN_LEN, Segment, VERIFY_SCRATCH_LEN,
+    Verifier,
+};
 
 const SECRET: &[u8; 32] = b"0123456789abcdef0123456789abcdef";
 const NOW: u64 = 1_700_000_000;
 const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+const HEADER_DUP: Error = Error::DuplicateMember { segment: Segment::Header };
+const HEADER_JSON: Error = Error::InvalidJson { segment: Segment::Header };
+const PAYLOAD_DUP: Error = Error::DuplicateMember { segment: Segment::Payload };
+const PAYLOAD_JSON: Error = Error::InvalidJson { segment: Segment::Payload };
+const PAYLOAD_BASE64: Error = Error::InvalidBase64 { segment: Segment::Payload };
+
+/// A JSON object of `n` members `"m0":0,"m1":0,...`, with `first` as its first member.
+fn members(first: &str, n: usize) -> String {
+    let rest: Vec<String> = (1..n).map(|i| format!("\"m{i}\":0")).collect();
+    format!("{{{first},{}}}", rest.join(","))
+}
 
 fn b64(s: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(s)
@@ -63,20 +78,31 @@ fn header_rejections() {
         (r#"{"alg":"HS256","typ":1}"#, Error::InvalidHeader),
         (r#"{"alg":"HS256","typ":null}"#, Error::InvalidHeader),
         (r#"{"alg":"HS256","kid":7}"#, Error::InvalidHeader),
-        (r#"{"alg":"HS256","alg":"HS256"}"#, Error::DuplicateMember),
-        (r#"{"alg":"none","\u0061lg":"HS256"}"#, Error::DuplicateMember),
-        (r#"["alg","HS256"]"#, Error::InvalidJson),
-        (r#"{"alg":"HS256"}x"#, Error::InvalidJson),
-        ("\u{feff}{\"alg\":\"HS256\"}", Error::InvalidJson),
-        (r#"{"alg":"HS256",}"#, Error::InvalidJson),
-        (r#"{'alg':'HS256'}"#, Error::InvalidJson),
-        (r#"{"alg":"HS256"/*c*/}"#, Error::InvalidJson),
+        (r#"{"alg":"HS256","alg":"HS256"}"#, HEADER_DUP),
+        (r#"{"alg":"none","\u0061lg":"HS256"}"#, HEADER_DUP),
+        (r#"["alg","HS256"]"#, HEADER_JSON),
+        (r#"{"alg":"HS256"}x"#, HEADER_JSON),
+        ("\u{feff}{\"alg\":\"HS256\"}", HEADER_JSON),
+        (r#"{"alg":"HS256",}"#, HEADER_JSON),
+        (r#"{'alg':'HS256'}"#, HEADER_JSON),
+        (r#"{"alg":"HS256"/*c*/}"#, HEADER_JSON),
+        (r#"{"alg":"HS256","x":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}"#, Error::JsonTooDeep { segment: Segment::Header }),
     ];
     for (header, want) in cases {
         assert_eq!(verify(&forge(header, claims)), Err(*want), "header {header}");
     }
     // Invalid UTF-8 in the header.
-    assert_eq!(verify(&forge_raw(&b64(b"{\"alg\":\"HS256\xff\"}"), &b64(claims.as_bytes()))), Err(Error::InvalidUtf8));
+    assert_eq!(
+        verify(&forge_raw(&b64(b"{\"alg\":\"HS256\xff\"}"), &b64(claims.as_bytes()))),
+        Err(Error::InvalidUtf8 { segment: Segment::Header })
+    );
+    // Too many members for the table, and a header longer than any signer's: both refused
+    // before the MAC, each with its own error.
+    let crowded = members(r#""alg":"HS256""#, MAX_JSON_MEMBERS + 1);
+    assert_eq!(verify(&forge(&crowded, claims)), Err(Error::TooManyMembers { segment: Segment::Header }));
+    assert_eq!(verify(&forge(&members(r#""alg":"HS256""#, MAX_JSON_MEMBERS), claims)), Ok(()));
+    let long = format!(r#"{{"alg":"HS256","pad":"{}"}}"#, "x".repeat(MAX_HEADER_LEN));
+    assert_eq!(verify(&forge(&long, claims)), Err(Error::HeaderTooLong));
 }
 
 #[test]
@@ -115,19 +141,22 @@ fn claims_rejections() {
     let invalid = |claim| Err(Error::InvalidClaim { claim });
     let err = Err;
     let cases: &[(&str, Result<(), Error>)] = &[
-        (r#"{"user_id":"a","user_id":"b"}"#, err(Error::DuplicateMember)),
-        (r#"{"user_id":"a","exp":1,"\u0065xp":9999999999}"#, err(Error::DuplicateMember)),
-        (r#"{"user_id":"a","x":{"k":1,"k":2}}"#, err(Error::DuplicateMember)),
+        (r#"{"user_id":"a","user_id":"b"}"#, err(PAYLOAD_DUP)),
+        (r#"{"user_id":"a","exp":1,"\u0065xp":9999999999}"#, err(PAYLOAD_DUP)),
+        (r#"{"user_id":"a","x":{"k":1,"k":2}}"#, err(PAYLOAD_DUP)),
         (r#"{"user_id":"a"} "#, Ok(())),
-        (r#"{"user_id":"a"}{}"#, err(Error::InvalidJson)),
-        (r#"{"user_id":"a"},"#, err(Error::InvalidJson)),
-        ("\u{feff}{\"user_id\":\"a\"}", err(Error::InvalidJson)),
-        (r#"{"user_id":'a'}"#, err(Error::InvalidJson)),
-        (r#"{"user_id":"a"//c}"#, err(Error::InvalidJson)),
-        (r#"{"user_id":"a","n":01}"#, err(Error::InvalidJson)),
-        (r#"{"user_id":"a\ud800"}"#, err(Error::InvalidJson)),
-        (r#"[{"user_id":"a"}]"#, err(Error::InvalidJson)),
-        (r#"{"user_id":"a","d":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}"#, err(Error::JsonTooDeep)),
+        (r#"{"user_id":"a"}{}"#, err(PAYLOAD_JSON)),
+        (r#"{"user_id":"a"},"#, err(PAYLOAD_JSON)),
+        ("\u{feff}{\"user_id\":\"a\"}", err(PAYLOAD_JSON)),
+        (r#"{"user_id":'a'}"#, err(PAYLOAD_JSON)),
+        (r#"{"user_id":"a"//c}"#, err(PAYLOAD_JSON)),
+        (r#"{"user_id":"a","n":01}"#, err(PAYLOAD_JSON)),
+        (r#"{"user_id":"a\ud800"}"#, err(PAYLOAD_JSON)),
+        (r#"[{"user_id":"a"}]"#, err(PAYLOAD_JSON)),
+        (
+            r#"{"user_id":"a","d":[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}"#,
+            err(Error::JsonTooDeep { segment: Segment::Payload }),
+        ),
         (r#"{"user_id":"a","exp":1.5e9}"#, invalid(Exp)),
         (r#"{"user_id":"a","exp":1700000100.0}"#, invalid(Exp)),
         (r#"{"user_id":"a","exp":"1700000100"}"#, invalid(Exp)),
@@ -152,8 +181,11 @@ fn claims_rejections() {
     }
     assert_eq!(
         verify(&forge_raw(&b64(HS256.as_bytes()), &b64(b"{\"user_id\":\"\xc3\x28\"}"))),
-        Err(Error::InvalidUtf8)
+        Err(Error::InvalidUtf8 { segment: Segment::Payload })
     );
+    let crowded = members(r#""user_id":"a""#, MAX_JSON_MEMBERS + 1);
+    assert_eq!(verify(&forge(HS256, &crowded)), Err(Error::TooManyMembers { segment: Segment::Payload }));
+    assert_eq!(verify(&forge(HS256, &members(r#""user_id":"a""#, MAX_JSON_MEMBERS))), Ok(()));
 }
 
 #[test]
@@ -179,13 +211,14 @@ fn segment_and_encoding_rejections() {
         (format!("{signed}."), Error::Malformed),
         ("a".repeat(MAX_TOKEN_LEN + 1), Error::TokenTooLong),
         // Non-canonical payload encodings, each correctly MACed over its raw bytes.
-        (forge_raw(&h, &format!("{p}==")), Error::InvalidBase64),
-        (forge_raw(&h, &with_low_bit(p)), Error::InvalidBase64),
-        (forge_raw(&h, &STANDARD.encode(br#"{"user_id":"?>?"}"#)), Error::InvalidBase64),
-        (forge_raw(&h, &format!(" {p}")), Error::InvalidBase64),
-        (forge_raw(&h, &format!("{p}\n")), Error::InvalidBase64),
-        (forge_raw(&h, &format!("{p}AAA")), Error::InvalidBase64), // length % 4 == 1
-        (forge_raw(&format!("{h}="), p), Error::InvalidBase64),
+        (forge_raw(&h, &format!("{p}==")), PAYLOAD_BASE64),
+        (forge_raw(&h, &with_low_bit(p)), PAYLOAD_BASE64),
+        (forge_raw(&h, &STANDARD.encode(br#"{"user_id":"?>?"}"#)), PAYLOAD_BASE64),
+        (forge_raw(&h, &format!(" {p}")), PAYLOAD_BASE64),
+        (forge_raw(&h, &format!("{p}\n")), PAYLOAD_BASE64),
+        (forge_raw(&h, &format!("{p}AAA")), PAYLOAD_BASE64), // length % 4 == 1
+        (forge_raw(&format!("{h}="), p), Error::InvalidBase64 { segment: Segment::Header }),
+        (forge_raw(&"e".repeat(MAX_HEADER_LEN + 1), p), Error::HeaderTooLong),
         // Signatures: wrong, truncated, padded, or non-canonical encodings of the right MAC.
         (format!("{signed}.{}", with_low_bit(sig)), Error::SignatureMismatch),
         (format!("{signed}.{}", &sig[..sig.len() - 1]), Error::SignatureMismatch),
@@ -259,7 +292,7 @@ fn time_errors_carry_stream_codes() {
 fn dev_token_rules() {
     let k = key();
     let v = Verifier::new(&k).allow_dev_tokens(true);
-    let mut scratch = [0u8; 256];
+    let mut scratch = [0u8; VERIFY_SCRATCH_LEN];
     let dev = |payload: &str| format!("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.{payload}.devtoken");
     let ok = |t: &str| v.verify(t, NOW, &mut [0u8; 256]).map(|c| (c.is_dev(), c.user_id().map(str::to_owned)));
     let john = Ok((true, Some("john".to_owned())));
@@ -279,8 +312,13 @@ fn dev_token_rules() {
         (dev(&b64(br#"{"user_id":"a","exp":1}"#)), Error::Expired),
         (format!("{}.{}.devtoken", b64(br#"{"alg":"HS256"}"#), b64(br#"{"user_id":"a"}"#)), Error::InvalidDevToken),
         (format!("{hs}.{}.devtoken", b64(br#"{"user_id":"a"}"#), hs = hs512_header()), Error::InvalidDevToken),
-        (dev("eyJ1c2VyX2lkIjoiYWIifQ==="), Error::InvalidBase64),
-        (dev("e yJ1c2VyX2lkIjoiYWIifQ"), Error::InvalidBase64),
+        (dev("eyJ1c2VyX2lkIjoiYWIifQ==="), PAYLOAD_BASE64),
+        (dev("e yJ1c2VyX2lkIjoiYWIifQ"), PAYLOAD_BASE64),
+        (
+            dev(&b64(members(r#""user_id":"a""#, MAX_JSON_MEMBERS + 1).as_bytes())),
+            Error::TooManyMembers { segment: Segment::Payload },
+        ),
+        (dev(&b64(br#"{"user_id":"a","user_id":"b"}"#)), PAYLOAD_DUP),
     ];
     for (t, want) in reject {
         assert_eq!(v.verify(t, NOW, &mut scratch).map(|_| ()), Err(*want), "{t}");
@@ -289,24 +327,41 @@ fn dev_token_rules() {
     let strict = Verifier::new(&k);
     assert_eq!(strict.verify(dev("!!"), NOW, &mut scratch), Err(Error::DevTokenNotAllowed));
     assert_eq!(strict.verify(dev("eyJ1c2VyX2lkIjoiam9obiJ9"), NOW, &mut scratch), Err(Error::DevTokenNotAllowed));
-    // verify_payload never takes dev tokens.
+    // verify_payload never takes dev tokens, and neither does verify_as: unsigned custom
+    // claims never come back looking signed.
     assert_eq!(v.verify_payload(dev("eyJ1c2VyX2lkIjoiam9obiJ9"), &mut scratch), Err(Error::SignatureMismatch));
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Mine<'a> {
+        user_id: &'a str,
+    }
+    let john = dev("eyJ1c2VyX2lkIjoiam9obiJ9");
+    assert_eq!(v.verify_as::<Mine<'_>>(&john, NOW, &mut scratch).unwrap_err(), Error::DevTokenNotAllowed);
+    assert!(v.verify(&john, NOW, &mut scratch).unwrap().is_dev());
 }
 
+/// A short scratch is a typed error that names the scratch and what the failing step needs,
+/// at every length up to what the token needs; never a panic.
 #[test]
 fn scratch_too_small_is_an_error_not_a_panic() {
     let mut buf = [0u8; 256];
     let k = key();
+    // "j\u0001hn" unescapes to 4 bytes after the payload.
     let token = k.user_token("j\u{1}hn", Some(NOW + 5), None, &mut buf).unwrap().to_owned();
     let v = Verifier::new(&k);
     let mut big = [0u8; 256];
-    let needed = v.verify(&token, NOW, &mut big).map(|c| c.json().len()).unwrap();
-    for n in 0..needed {
+    let payload = v.verify(&token, NOW, &mut big).map(|c| c.json().len()).unwrap();
+    let total = payload + 4;
+    for n in 0..total {
         let mut s = vec![0u8; n];
-        assert!(matches!(v.verify(&token, NOW, &mut s), Err(Error::BufferTooSmall { .. })), "scratch {n}");
+        let want = if n < payload { payload } else { total };
+        assert_eq!(v.verify(&token, NOW, &mut s).map(|_| ()), Err(Error::ScratchTooSmall { needed: want }), "{n}");
+        assert_eq!(Error::ScratchTooSmall { needed: want }.http_status(), 500);
     }
-    let mut s = vec![0u8; token.len()];
-    assert!(v.verify(&token, NOW, &mut s).is_ok(), "a scratch as long as the token is enough");
+    let mut s = vec![0u8; total];
+    assert!(v.verify(&token, NOW, &mut s).is_ok());
+    let mut s = vec![0u8; VERIFY_SCRATCH_LEN];
+    assert!(v.verify(&token, NOW, &mut s).is_ok());
 }
 
 #[test]

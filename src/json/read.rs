@@ -5,11 +5,28 @@
 //! nesting at [`MAX_DEPTH`], rejects duplicate member names in every object (compared after
 //! unescaping), and hands the top-level members to a visitor. The input must already be valid
 //! UTF-8. Recursion is bounded by `MAX_DEPTH`; nothing here can panic or loop without end.
+//!
+//! Work is linear in the document's length on every input, hostile ones included: each byte is
+//! read a bounded number of times. Duplicate names are found with one fixed table of
+//! [`MAX_MEMBERS`] entries (a hash of each unescaped name and where the name is), shared by the
+//! objects open at a time: a nested object's members go after its parent's and are dropped
+//! when it closes. A new name is hashed once and checked against its own object's entries;
+//! names are compared byte for byte only when the hashes are equal, and the cap bounds that
+//! work even for names crafted to collide.
 
 use crate::Error;
+use crate::error::Segment;
 
 /// Deepest nesting of objects and arrays accepted, the top-level object counting as 1.
 pub const MAX_DEPTH: usize = 16;
+
+/// Most members an object and the objects that enclose it may have together. Stream's tokens
+/// have at most six; the cap keeps the duplicate check's table small and its work bounded.
+pub const MAX_MEMBERS: usize = 32;
+
+/// Errors are made as of the payload and said of the right segment by [`object_members`].
+const INVALID: Error = Error::InvalidJson { segment: Segment::Payload };
+const TOO_DEEP: Error = Error::JsonTooDeep { segment: Segment::Payload };
 
 /// A top-level member's value. Nested values are validated but not exposed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,21 +64,20 @@ impl<'a> RawStr<'a> {
         }
     }
 
-    /// A cheap hash of the unescaped bytes (length, first and last byte) for the duplicate
-    /// filter: equal keys always hash alike, whatever their escaping.
+    /// A hash of the unescaped bytes, equal for equal names however they are escaped: eight
+    /// bytes at a time (little-endian, the last word zero-padded), then the length.
     fn hash(self) -> u32 {
-        let (len, first, last) = if self.escaped {
-            Unescaped::new(self.bytes).fold((0u32, None, 0u8), |(n, f, _), b| (n.wrapping_add(1), f.or(Some(b)), b))
-        } else {
-            let n = u32::try_from(self.bytes.len()).unwrap_or(u32::MAX);
-            (n, self.bytes.first().copied(), self.bytes.last().copied().unwrap_or(0))
-        };
-        let h = len
-            .wrapping_mul(31)
-            .wrapping_add(u32::from(first.unwrap_or(0)).wrapping_mul(7))
-            .wrapping_add(u32::from(last));
-        // Fibonacci hashing: the top bits mix all of the above.
-        h.wrapping_mul(0x9e37_79b9)
+        let mut h = NameHash::default();
+        if self.escaped {
+            Unescaped::new(self.bytes).for_each(|b| h.byte(b));
+            return h.finish();
+        }
+        let (words, tail) = self.bytes.as_chunks::<8>();
+        for w in words {
+            h.word(u64::from_le_bytes(*w));
+        }
+        tail.iter().for_each(|&b| h.byte(b));
+        h.finish()
     }
 
     /// The unescaped string: a slice of `doc` (the validated document this string came from)
@@ -72,7 +88,7 @@ impl<'a> RawStr<'a> {
     {
         if !self.escaped {
             let end = self.start.saturating_add(self.bytes.len());
-            return doc.get(self.start..end).ok_or(Error::InvalidJson);
+            return doc.get(self.start..end).ok_or(INVALID);
         }
         let mut n = 0usize;
         for b in Unescaped::new(self.bytes) {
@@ -80,7 +96,51 @@ impl<'a> RawStr<'a> {
             *slot = b;
             n = n.saturating_add(1);
         }
-        core::str::from_utf8(out.get(..n).unwrap_or_default()).map_err(|_| Error::InvalidUtf8)
+        core::str::from_utf8(out.get(..n).unwrap_or_default())
+            .map_err(|_| Error::InvalidUtf8 { segment: Segment::Payload })
+    }
+}
+
+/// The name hash: a multiply-rotate mix per 64-bit word, folded to 32 bits. Not keyed; equal
+/// hashes only lead to an exact comparison, so a crafted collision costs time bounded by
+/// [`MAX_MEMBERS`], never a wrong answer.
+#[derive(Default)]
+struct NameHash {
+    h: u64,
+    word: u64,
+    /// Bytes taken so far.
+    len: u64,
+}
+
+impl NameHash {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+    fn mix(&mut self, w: u64) {
+        self.h = (self.h ^ w).wrapping_mul(Self::K).rotate_left(29);
+    }
+
+    fn word(&mut self, w: u64) {
+        self.mix(w);
+        self.len = self.len.wrapping_add(8);
+    }
+
+    fn byte(&mut self, b: u8) {
+        self.word |= u64::from(b) << ((self.len & 7) << 3);
+        self.len = self.len.wrapping_add(1);
+        if self.len & 7 == 0 {
+            let w = core::mem::take(&mut self.word);
+            self.mix(w);
+        }
+    }
+
+    fn finish(mut self) -> u32 {
+        if self.len & 7 != 0 {
+            let w = self.word;
+            self.mix(w);
+        }
+        let h = (self.h ^ self.len).wrapping_mul(Self::K);
+        // The top half mixes every input bit.
+        h.to_be_bytes().first_chunk::<4>().map_or(0, |top| u32::from_be_bytes(*top))
     }
 }
 
@@ -174,19 +234,41 @@ impl<'a, F: FnMut(RawStr<'a>, Value<'a>) -> Result<(), Error>> Visit<'a> for Top
     }
 }
 
-/// Validates `doc` as exactly one JSON object and calls `visit` with each top-level member.
+/// Validates `doc` (the decoded `segment`) as exactly one JSON object and calls `visit` with
+/// each top-level member. Errors of the document's own are said of `segment`; the visitor's
+/// pass through as they are.
 pub(crate) fn object_members<'a>(
     doc: &'a [u8],
+    segment: Segment,
     visit: impl FnMut(RawStr<'a>, Value<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut p = Parser { s: doc, pos: 0 };
-    p.ws();
-    if p.peek() != Some(b'{') {
-        return Err(Error::InvalidJson);
-    }
-    p.object(1, &mut TopLevel(visit))?;
-    p.ws();
-    if p.pos == doc.len() { Ok(()) } else { Err(Error::InvalidJson) }
+    let mut names = Names { seen: [Seen::default(); MAX_MEMBERS], live: 0 };
+    let mut visit = TopLevel(visit);
+    let result = (|| {
+        p.ws();
+        if p.peek() != Some(b'{') {
+            return Err(INVALID);
+        }
+        p.object(1, &mut names, &mut visit)?;
+        p.ws();
+        if p.pos == doc.len() { Ok(()) } else { Err(INVALID) }
+    })();
+    result.map_err(|e| e.in_segment(segment))
+}
+
+/// A member name seen in an object still open: its hash and where its opening quote is.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    hash: u32,
+    quote: u32,
+}
+
+/// The names of the open objects' members, outermost object first.
+struct Names {
+    seen: [Seen; MAX_MEMBERS],
+    /// How many entries of `seen` are in use.
+    live: usize,
 }
 
 struct Parser<'a> {
@@ -208,7 +290,7 @@ impl<'a> Parser<'a> {
             self.bump();
             Ok(())
         } else {
-            Err(Error::InvalidJson)
+            Err(INVALID)
         }
     }
 
@@ -218,16 +300,16 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value<'a>, Error> {
-        match self.peek().ok_or(Error::InvalidJson)? {
-            b'{' => self.object(depth.saturating_add(1), &mut Ignore).map(|()| Value::Object),
-            b'[' => self.array(depth.saturating_add(1)).map(|()| Value::Array),
+    fn value(&mut self, depth: usize, names: &mut Names) -> Result<Value<'a>, Error> {
+        match self.peek().ok_or(INVALID)? {
+            b'{' => self.object(depth.saturating_add(1), names, &mut Ignore).map(|()| Value::Object),
+            b'[' => self.array(depth.saturating_add(1), names).map(|()| Value::Array),
             b'"' => self.string().map(Value::String),
             b't' => self.literal(b"true").map(|()| Value::Bool(true)),
             b'f' => self.literal(b"false").map(|()| Value::Bool(false)),
             b'n' => self.literal(b"null").map(|()| Value::Null),
             b'-' | b'0'..=b'9' => self.number().map(Value::Number),
-            _ => Err(Error::InvalidJson),
+            _ => Err(INVALID),
         }
     }
 
@@ -237,7 +319,7 @@ impl<'a> Parser<'a> {
             self.pos = end;
             Ok(())
         } else {
-            Err(Error::InvalidJson)
+            Err(INVALID)
         }
     }
 
@@ -259,12 +341,12 @@ impl<'a> Parser<'a> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            _ => return Err(Error::InvalidJson),
+            _ => return Err(INVALID),
         }
         if self.peek() == Some(b'.') {
             self.bump();
             if self.digits() == 0 {
-                return Err(Error::InvalidJson);
+                return Err(INVALID);
             }
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
@@ -273,16 +355,16 @@ impl<'a> Parser<'a> {
                 self.bump();
             }
             if self.digits() == 0 {
-                return Err(Error::InvalidJson);
+                return Err(INVALID);
             }
         }
-        self.s.get(start..self.pos).ok_or(Error::InvalidJson)
+        self.s.get(start..self.pos).ok_or(INVALID)
     }
 
     fn hex4(&mut self) -> Result<u32, Error> {
-        let (digits, _) = self.s.get(self.pos..).and_then(<[u8]>::split_first_chunk::<4>).ok_or(Error::InvalidJson)?;
+        let (digits, _) = self.s.get(self.pos..).and_then(<[u8]>::split_first_chunk::<4>).ok_or(INVALID)?;
         self.pos = self.pos.saturating_add(4);
-        hex4(digits).ok_or(Error::InvalidJson)
+        hex4(digits).ok_or(INVALID)
     }
 
     /// A string; returns its content between the quotes, still escaped.
@@ -293,45 +375,45 @@ impl<'a> Parser<'a> {
         loop {
             // Skip the plain run in one tight loop; stop at a quote, backslash or control byte.
             let rest = self.s.get(self.pos..).unwrap_or_default();
-            let run = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).ok_or(Error::InvalidJson)?;
+            let run = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).ok_or(INVALID)?;
             self.pos = self.pos.saturating_add(run);
-            let b = self.peek().ok_or(Error::InvalidJson)?;
+            let b = self.peek().ok_or(INVALID)?;
             self.bump();
             match b {
                 b'"' => break,
-                0x00..=0x1f => return Err(Error::InvalidJson),
+                0x00..=0x1f => return Err(INVALID),
                 b'\\' => {
                     escaped = true;
-                    let e = self.peek().ok_or(Error::InvalidJson)?;
+                    let e = self.peek().ok_or(INVALID)?;
                     self.bump();
                     match e {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
                         b'u' => {
                             let cp = self.hex4()?;
                             if (0xdc00..0xe000).contains(&cp) {
-                                return Err(Error::InvalidJson); // lone low surrogate
+                                return Err(INVALID); // lone low surrogate
                             }
                             if (0xd800..0xdc00).contains(&cp) {
                                 self.literal(b"\\u")?;
                                 if !(0xdc00..0xe000).contains(&self.hex4()?) {
-                                    return Err(Error::InvalidJson); // lone high surrogate
+                                    return Err(INVALID); // lone high surrogate
                                 }
                             }
                         }
-                        _ => return Err(Error::InvalidJson),
+                        _ => return Err(INVALID),
                     }
                 }
                 _ => {}
             }
         }
         let end = self.pos.saturating_sub(1);
-        let bytes = self.s.get(start..end).ok_or(Error::InvalidJson)?;
+        let bytes = self.s.get(start..end).ok_or(INVALID)?;
         Ok(RawStr { bytes, start, escaped })
     }
 
-    fn array(&mut self, depth: usize) -> Result<(), Error> {
+    fn array(&mut self, depth: usize, names: &mut Names) -> Result<(), Error> {
         if depth > MAX_DEPTH {
-            return Err(Error::JsonTooDeep);
+            return Err(TOO_DEEP);
         }
         self.eat(b'[')?;
         self.ws();
@@ -341,7 +423,7 @@ impl<'a> Parser<'a> {
         }
         loop {
             self.ws();
-            self.value(depth)?;
+            self.value(depth, names)?;
             self.ws();
             match self.peek() {
                 Some(b',') => self.bump(),
@@ -349,38 +431,44 @@ impl<'a> Parser<'a> {
                     self.bump();
                     return Ok(());
                 }
-                _ => return Err(Error::InvalidJson),
+                _ => return Err(INVALID),
             }
         }
     }
 
-    fn object<V: Visit<'a>>(&mut self, depth: usize, visit: &mut V) -> Result<(), Error> {
+    fn object<V: Visit<'a>>(&mut self, depth: usize, names: &mut Names, visit: &mut V) -> Result<(), Error> {
         if depth > MAX_DEPTH {
-            return Err(Error::JsonTooDeep);
+            return Err(TOO_DEEP);
         }
         self.eat(b'{')?;
-        let members_start = self.pos;
         self.ws();
         if self.peek() == Some(b'}') {
             self.bump();
             return Ok(());
         }
-        // One bit per key hash: a duplicate is only possible when its bit is already set,
-        // and only then are the earlier keys compared.
-        let mut seen = 0u64;
+        // This object's names are `seen[first..]`; the entries below are its parents'.
+        let first = names.live;
+        let result = self.members(depth, names, first, visit);
+        names.live = first;
+        result
+    }
+
+    fn members<V: Visit<'a>>(
+        &mut self,
+        depth: usize,
+        names: &mut Names,
+        first: usize,
+        visit: &mut V,
+    ) -> Result<(), Error> {
         loop {
             self.ws();
-            let key_start = self.pos;
+            let quote = self.pos;
             let key = self.string()?;
-            let bit = 1u64 << (key.hash() >> 26);
-            if seen & bit != 0 && has_key_before(self.s.get(members_start..key_start).unwrap_or_default(), key) {
-                return Err(Error::DuplicateMember);
-            }
-            seen |= bit;
+            names.remember(self.s, first, quote, key)?;
             self.ws();
             self.eat(b':')?;
             self.ws();
-            let value = self.value(depth)?;
+            let value = self.value(depth, names)?;
             visit.member(key, value)?;
             self.ws();
             match self.peek() {
@@ -389,68 +477,31 @@ impl<'a> Parser<'a> {
                     self.bump();
                     return Ok(());
                 }
-                _ => return Err(Error::InvalidJson),
+                _ => return Err(INVALID),
             }
         }
     }
 }
 
-/// Whether `members` (already validated `"k":v,` pairs of one object) has a member named `key`.
-///
-/// Rescanning keeps the reader free of per-object storage; the bloom filter in
-/// [`Parser::object`] makes it rare, and the token length cap bounds it.
-fn has_key_before(members: &[u8], key: RawStr<'_>) -> bool {
-    let mut p = Parser { s: members, pos: 0 };
-    loop {
-        p.ws();
-        let Ok(k) = p.string() else { return false };
-        if k.eq_raw(key) {
-            return true;
-        }
-        p.ws();
-        if p.eat(b':').is_err() {
-            return false;
-        }
-        p.ws();
-        p.skip_value();
-        p.ws();
-        if p.eat(b',').is_err() {
-            return false;
-        }
-    }
-}
-
-impl Parser<'_> {
-    /// Skips one already-validated value without checking it again.
-    fn skip_value(&mut self) {
-        let mut depth = 0usize;
-        let mut in_string = false;
-        while let Some(b) = self.peek() {
-            if in_string {
-                match b {
-                    b'\\' => self.bump(),
-                    b'"' => in_string = false,
-                    _ => {}
-                }
-            } else {
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth = depth.saturating_add(1),
-                    b'}' | b']' => {
-                        if depth == 0 {
-                            return;
-                        }
-                        depth = depth.saturating_sub(1);
-                    }
-                    b',' if depth == 0 => return,
-                    _ => {}
-                }
-            }
-            self.bump();
-            if depth == 0 && !in_string && matches!(b, b'"' | b'}' | b']') {
-                return;
+impl Names {
+    /// Adds `key` (whose opening quote is at `quote` in `doc`) to the names of the object
+    /// whose entries start at `first`, or fails if that object has it already or the table
+    /// is full.
+    fn remember(&mut self, doc: &[u8], first: usize, quote: usize, key: RawStr<'_>) -> Result<(), Error> {
+        let hash = key.hash();
+        let ours = self.seen.get(first..self.live).unwrap_or_default();
+        for earlier in ours.iter().filter(|e| e.hash == hash) {
+            // Validated already, so this string parses again, to the same name it was.
+            let mut again = Parser { s: doc, pos: usize::try_from(earlier.quote).map_err(|_| INVALID)? };
+            if again.string().is_ok_and(|name| name.eq_raw(key)) {
+                return Err(Error::DuplicateMember { segment: Segment::Payload });
             }
         }
+        let quote = u32::try_from(quote).map_err(|_| INVALID)?;
+        let slot = self.seen.get_mut(self.live).ok_or(Error::TooManyMembers { segment: Segment::Payload })?;
+        *slot = Seen { hash, quote };
+        self.live = self.live.saturating_add(1);
+        Ok(())
     }
 }
 
@@ -474,8 +525,11 @@ mod tests {
     use std::vec::Vec;
 
     fn validate(doc: &str) -> Result<(), Error> {
-        object_members(doc.as_bytes(), |_, _| Ok(()))
+        object_members(doc.as_bytes(), Segment::Payload, |_, _| Ok(()))
     }
+
+    const DUP: Error = Error::DuplicateMember { segment: Segment::Payload };
+    const MANY: Error = Error::TooManyMembers { segment: Segment::Payload };
 
     #[test]
     fn accepts_valid_objects() {
@@ -551,9 +605,16 @@ mod tests {
             s
         };
         assert_eq!(validate(&nested(MAX_DEPTH)), Ok(()));
-        assert_eq!(validate(&nested(MAX_DEPTH + 1)), Err(Error::JsonTooDeep));
+        assert_eq!(validate(&nested(MAX_DEPTH + 1)), Err(TOO_DEEP));
         // Hostile depth does not recurse past the bound.
-        assert_eq!(validate(&nested(100_000)), Err(Error::JsonTooDeep));
+        assert_eq!(validate(&nested(100_000)), Err(TOO_DEEP));
+        // Objects count as well as arrays, and the error is said of the segment asked for.
+        let objects = |n: usize| std::format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
+        assert_eq!(validate(&objects(MAX_DEPTH)), Ok(()));
+        assert_eq!(
+            object_members(objects(MAX_DEPTH + 1).as_bytes(), Segment::Header, |_, _| Ok(())),
+            Err(Error::JsonTooDeep { segment: Segment::Header })
+        );
     }
 
     #[test]
@@ -566,16 +627,94 @@ mod tests {
             r#"{"x":[{"k":1,"\u006b":2}]}"#,
             r#"{"é":1,"\u00e9":2}"#,
         ] {
-            assert_eq!(validate(dup), Err(Error::DuplicateMember), "{dup}");
+            assert_eq!(validate(dup), Err(DUP), "{dup}");
         }
         assert_eq!(validate(r#"{"a\"":1,"a":2,"b\\":{"a":"\"a\""}}"#), Ok(()));
+    }
+
+    /// A duplicate is found wherever the two names stand (first, middle, last, next to each
+    /// other or far apart) and however long they are (across the eight-byte words of the hash).
+    #[test]
+    fn duplicates_are_found_at_every_position() {
+        for len in [1, 7, 8, 9, 16, 17] {
+            let names: Vec<std::string::String> = (0..6).map(|i| std::format!("{i}{}", "x".repeat(len - 1))).collect();
+            for i in 0..names.len() {
+                for j in 0..names.len() {
+                    let mut members: Vec<std::string::String> =
+                        names.iter().map(|n| std::format!("\"{n}\":0")).collect();
+                    let doc = std::format!("{{{}}}", members.join(","));
+                    assert_eq!(validate(&doc), Ok(()), "{doc}");
+                    if i == j {
+                        continue;
+                    }
+                    // Name j becomes name i, written with its first byte escaped.
+                    let escaped = std::format!("\\u{:04x}{}", u32::from(names[i].as_bytes()[0]), &names[i][1..]);
+                    members[j] = std::format!("\"{escaped}\":{{\"k\":[1]}}");
+                    let doc = std::format!("{{{}}}", members.join(","));
+                    assert_eq!(validate(&doc), Err(DUP), "{doc}");
+                    // The same, one level down.
+                    let nested = std::format!(r#"{{"outer":{doc},"n":1}}"#);
+                    assert_eq!(validate(&nested), Err(DUP), "{nested}");
+                }
+            }
+        }
+    }
+
+    /// Each object's names are its own: the same name in a parent and a child, in siblings, or
+    /// in objects inside an array is no duplicate; and names of a closed object are dropped.
+    #[test]
+    fn names_are_scoped_to_their_object() {
+        for ok in [
+            r#"{"a":{"a":{"a":1}},"b":{"a":2}}"#,
+            r#"{"l":[{"a":1,"b":2},{"a":1,"b":2},{"b":3,"a":4}],"a":0}"#,
+            r#"{"x":{"y":1},"y":{"x":1},"z":{"x":{"y":{}}}}"#,
+        ] {
+            assert_eq!(validate(ok), Ok(()), "{ok}");
+        }
+        // After a nested object closes, its parent still sees its own earlier names.
+        assert_eq!(validate(r#"{"a":1,"n":{"b":1,"c":{"d":1}},"a":2}"#), Err(DUP));
+        assert_eq!(validate(r#"{"a":1,"n":[{"b":1},{"b":1,"b":2}]}"#), Err(DUP));
+    }
+
+    #[test]
+    fn member_cap() {
+        let object = |n: usize| {
+            let members: Vec<std::string::String> = (0..n).map(|i| std::format!("\"m{i}\":{i}")).collect();
+            std::format!("{{{}}}", members.join(","))
+        };
+        assert_eq!(validate(&object(MAX_MEMBERS)), Ok(()));
+        assert_eq!(validate(&object(MAX_MEMBERS + 1)), Err(MANY));
+        // The cap counts the open objects together: a parent with 31 members and a child with
+        // two is one too many, while many small objects one after another are fine.
+        let parent = |child: usize| {
+            let mut members: Vec<std::string::String> =
+                (0..MAX_MEMBERS - 2).map(|i| std::format!("\"p{i}\":0")).collect();
+            members.push(std::format!("\"child\":{}", object(child)));
+            std::format!("{{{}}}", members.join(","))
+        };
+        assert_eq!(validate(&parent(1)), Ok(()));
+        assert_eq!(validate(&parent(2)), Err(MANY));
+        let many_small: Vec<std::string::String> = (0..200).map(|_| object(MAX_MEMBERS - 1)).collect();
+        assert_eq!(validate(&std::format!(r#"{{"l":[{}]}}"#, many_small.join(","))), Ok(()));
+    }
+
+    /// Equal names hash alike however they are escaped; the hash reads every byte.
+    #[test]
+    fn name_hash_ignores_escaping() {
+        let raw = |bytes: &'static [u8]| RawStr { bytes, start: 0, escaped: bytes.contains(&b'\\') };
+        assert_eq!(raw(b"user_id").hash(), raw(br"\u0075ser_id").hash());
+        assert_eq!(raw(b"abcdefgh-abcdefgh").hash(), raw(br"abcdefgh\u002dabcdefgh").hash());
+        assert_eq!(raw("é\"".as_bytes()).hash(), raw(br#"\u00e9\""#).hash());
+        assert_ne!(raw(b"abcdefgh").hash(), raw(b"abcdefgi").hash());
+        assert_ne!(raw(b"a").hash(), raw(b"a\x00".as_slice()).hash());
+        assert_ne!(raw(b"").hash(), raw(b"\x00".as_slice()).hash());
     }
 
     #[test]
     fn visits_top_level_members_only() {
         let mut seen = Vec::new();
         let doc = br#"{"user_id":"jo\u0068n","exp":12,"n":{"exp":"x"},"s":true,"z":null,"l":[]}"#;
-        object_members(doc, |k, v| {
+        object_members(doc, Segment::Payload, |k, v| {
             seen.push((k, v));
             Ok(())
         })

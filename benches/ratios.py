@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Prints the ratios of issue #3's goals from one `cargo bench --bench tokens` run.
+"""Prints the ratios and goals from one `cargo bench --bench tokens` run.
 
 Reads criterion's medians under target/criterion (all measured in the same process, so the
-ratios hold on a noisy machine). `--markdown` prints the README table. Exits 1 when a goal
-is missed.
+ratios hold on a noisy machine). `--markdown` prints the README tables; `--dos` only the
+hostile-input table (each `dos/*` shape over its benign control of the same length);
+`--criterion DIR` reads another run's directory. Exits 1 when a goal is missed.
 """
 import json
 import pathlib
@@ -11,6 +12,8 @@ import platform
 import sys
 
 root = pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"
+if "--criterion" in sys.argv:
+    root = pathlib.Path(sys.argv[sys.argv.index("--criterion") + 1])
 median = {}
 for bench in root.glob("**/new/benchmark.json"):
     meta = json.loads(bench.read_text())
@@ -33,6 +36,26 @@ def cpu():
         pass
     return platform.processor() or platform.machine()
 
+
+def dos_rows():
+    """Each hostile shape over the benign control of the same length on the same path."""
+    out = []
+    paths = sorted({k.rsplit("/", 1)[0] for k in median if k.startswith("dos/")})
+    for path in paths:
+        control = ns(f"{path}/control")
+        for shape in ("colliding_names", "distinct_names", "numbers", "escapes"):
+            t = ns(f"{path}/{shape}")
+            out.append((f"`{path}/{shape}` / control", f"{t / control:.2f}x ({t:.0f} vs {control:.0f} ns)", "<= 3x", t / control <= 3))
+    return out
+
+
+if "--dos" in sys.argv:
+    rows = dos_rows()
+    missed = [r for r in rows if r[3] is False]
+    print(f"machine: {cpu()}")
+    for what, value, goal, met in rows:
+        print(f"{what.replace('`', ''):52} {value:32} {goal:8} {'met' if met else 'MISSED'}")
+    sys.exit(1 if missed else 0)
 
 rows = []  # (what, value, goal text, met or None)
 for alg, bits in (("hs256", "sha256"), ("hs384", "sha384"), ("hs512", "sha512")):
@@ -59,21 +82,25 @@ for what in ("sign/hs256/custom", "verify/hs256/custom", "sign/hs256/server_toke
     rows.append((f"`{what}` / floor", f"{ns(what) / floor:.2f}x ({ns(what):.0f} ns)", "report", None))
 t1, t2 = ns("threads/1/verify/hs256"), ns("threads/2/verify/hs256")
 rows.append(("verify throughput, 2 threads / 1 thread", f"{2 * t1 / t2:.2f}x", "report", None))
-b64, b64ct = ns("codec/base64/decode"), ns("codec/base64ct/decode")
+b64, b64ct, own = ns("codec/base64/decode"), ns("codec/base64ct/decode"), ns("codec/stackjwt/decode")
+rows.append(("this crate's codec / base64 decode (payload segment)", f"{own / b64:.2f}x ({own:.0f} vs {b64:.0f} ns)", "report", None))
 rows.append(("base64ct / base64 decode (payload segment)", f"{b64ct / b64:.1f}x ({b64ct:.0f} vs {b64:.0f} ns)", "report", None))
+dos = dos_rows()
 
-missed = [r for r in rows if r[3] is False]
+missed = [r for r in rows + dos if r[3] is False]
 if "--markdown" in sys.argv:
     print(f"Measured on {cpu()}, {platform.system()} {platform.machine()}, medians of one run:\n")
-    print("| measure | result | goal |")
-    print("|---|---|---|")
-    for what, value, goal, met in rows:
-        mark = "" if met is None else (" ✓" if met else " ✗")
-        print(f"| {what} | {value} | {goal}{mark} |")
+    for table in (rows, dos):
+        print("| measure | result | goal |")
+        print("|---|---|---|")
+        for what, value, goal, met in table:
+            mark = "" if met is None else (" ✓" if met else " ✗")
+            print(f"| {what} | {value} | {goal}{mark} |")
+        print()
 else:
     print(f"machine: {cpu()}")
-    for what, value, goal, met in rows:
+    for what, value, goal, met in rows + dos:
         status = "" if met is None else ("met" if met else "MISSED")
-        print(f"{what.replace('`', ''):48} {value:32} {goal:10} {status}")
+        print(f"{what.replace('`', ''):52} {value:32} {goal:10} {status}")
     print("all goals met" if not missed else f"{len(missed)} goal(s) missed")
 sys.exit(1 if missed else 0)

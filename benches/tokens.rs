@@ -7,11 +7,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Sha256, Sha384, Sha512};
-use stackjwt::{Algorithm, Key, Verifier};
+use stackjwt::{Algorithm, Key, KeySet, Verifier};
 
 const SECRET: &[u8; 64] = b"8hz7kq2wm4xd9v6bn3tj5yr1pc0fa7eu4sg2lh8zk6wq3xm9vd5bt1nj7rc4yp0f";
 const USER: &str = "support-bot-42";
@@ -107,20 +107,25 @@ fn peers(c: &mut Criterion) {
         b.iter(|| black_box(decode::<StreamClaims>(black_box(&token), &dec, &validation).unwrap().claims.exp))
     });
 
-    use jwt_simple::prelude::{HS256Key, MACLike};
-    #[derive(Serialize, Deserialize)]
+    use jwt_simple::prelude::{HS256Key, MACLike, UnixTimeStamp};
+    #[derive(Serialize, Deserialize, Clone)]
     struct UserId {
         user_id: String,
     }
     let key = HS256Key::from_bytes(SECRET);
-    let make = || {
-        jwt_simple::prelude::Claims::with_custom_claims(
-            UserId { user_id: USER.into() },
-            jwt_simple::prelude::Duration::from_hours(1),
-        )
-    };
-    c.bench_function("peers/jwt-simple/sign", |b| b.iter(|| black_box(key.authenticate(make()).unwrap())));
-    let token = key.authenticate(make()).unwrap();
+    // The same claims as the others (user_id, exp, iat; no nbf), built outside the clock:
+    // `Claims::with_custom_claims` would read the clock and add `nbf` inside the timed loop.
+    let mut claims = jwt_simple::prelude::Claims::with_custom_claims(
+        UserId { user_id: USER.into() },
+        jwt_simple::prelude::Duration::from_hours(1),
+    );
+    claims.issued_at = Some(UnixTimeStamp::from_secs(IAT));
+    claims.expires_at = Some(UnixTimeStamp::from_secs(EXP));
+    claims.invalid_before = None;
+    c.bench_function("peers/jwt-simple/sign", |b| {
+        b.iter_batched(|| claims.clone(), |claims| black_box(key.authenticate(claims).unwrap()), BatchSize::SmallInput)
+    });
+    let token = key.authenticate(claims.clone()).unwrap();
     c.bench_function("peers/jwt-simple/verify", |b| {
         b.iter(|| black_box(key.verify_token::<UserId>(black_box(&token), None).unwrap().custom.user_id.len()))
     });
@@ -141,10 +146,165 @@ fn codecs(c: &mut Criterion) {
             )
         })
     });
+    c.bench_function("codec/stackjwt/decode", |b| {
+        b.iter(|| {
+            black_box(
+                stackjwt::decode_segment(stackjwt::Segment::Payload, black_box(payload.as_bytes()), &mut out)
+                    .unwrap()
+                    .len(),
+            )
+        })
+    });
     c.bench_function("codec/base64ct/decode", |b| {
         use base64ct::Encoding as _;
         b.iter(|| black_box(base64ct::Base64UrlUnpadded::decode(black_box(&payload), &mut out).unwrap().len()))
     });
+}
+
+/// Length of the hostile tokens and their controls: close to `MAX_TOKEN_LEN`.
+const DOS_LEN: usize = 3990;
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+/// `{first,member(0),member(1),...}`, as many members as keep the JSON within `budget` bytes.
+fn object_of(first: &str, member: impl Fn(usize) -> String, budget: usize) -> String {
+    let mut json = format!("{{{first}");
+    for i in 0.. {
+        let m = member(i);
+        if json.len() + m.len() + 2 > budget {
+            break;
+        }
+        json.push(',');
+        json.push_str(&m);
+    }
+    json.push('}');
+    json
+}
+
+/// The JSON budget of one segment so that the token is about `DOS_LEN` bytes long.
+fn json_budget(other_segments: usize) -> usize {
+    (DOS_LEN - other_segments - 2) / 4 * 3
+}
+
+/// The token signed with `SECRET` (or with a wrong signature when `mac` is false).
+fn token_of(header_json: &str, payload_json: &str, mac: bool) -> String {
+    let signed = format!("{}.{}", b64(header_json), b64(payload_json));
+    let sig = if mac {
+        let mut m = Hmac::<Sha256>::new_from_slice(SECRET).unwrap();
+        m.update(signed.as_bytes());
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+    } else {
+        "A".repeat(43)
+    };
+    format!("{signed}.{sig}")
+}
+
+/// A benign claims object with one long string member, padded to make a token as long as
+/// `like` whose header is `header_b64_len` characters.
+fn benign_claims(like: usize, header_b64_len: usize, sig_len: usize) -> String {
+    let json = (like - header_b64_len - sig_len - 2) * 3 / 4;
+    let empty = r#"{"user_id":"a","pad":""}"#;
+    format!(r#"{{"user_id":"a","pad":"{}"}}"#, "x".repeat(json - empty.len()))
+}
+
+/// Hostile member shapes: what an attacker puts in a header (or a dev token's payload) to make
+/// the reader work harder per byte than on a plain string.
+/// A named shape: the `i`-th member of an object built from it.
+type Shape = (&'static str, Box<dyn Fn(usize) -> String>);
+
+fn hostile_members() -> [Shape; 4] {
+    [
+        // Names of one length with the same first and last byte.
+        ("colliding_names", Box::new(|i| format!("\"a{i:04}a\":0"))),
+        ("distinct_names", Box::new(|i| format!("\"{}{i}\":1", ["k", "id", "xyz", "q_"][i % 4]))),
+        ("numbers", Box::new(|i| format!("\"n{i}\":1.5e300"))),
+        ("escapes", Box::new(|i| format!("\"\\u0041\\u0041{i}\":\"\\u0041\\u0041\\u0041\\u0041\""))),
+    ]
+}
+
+/// Hostile tokens next to benign ones of the same length, on every verify path, before the MAC
+/// (headers, with a wrong signature; development tokens when allowed) and after it (payloads
+/// signed with the key). `python3 benches/ratios.py` prints each shape over its control.
+fn dos(c: &mut Criterion) {
+    let key = Key::new(Algorithm::Hs256, SECRET).unwrap();
+    let mut keys: KeySet<2> = KeySet::new();
+    keys.insert(Key::new(Algorithm::Hs256, SECRET).unwrap().with_kid("k1").unwrap()).unwrap();
+    keys.set_default("k1").unwrap();
+    let single = Verifier::new(&key);
+    let rotating = Verifier::with_keys(&keys);
+    let dev = Verifier::new(&key).allow_dev_tokens(true);
+    let own_header = r#"{"alg":"HS256","typ":"JWT"}"#;
+    let mut scratch = vec![0u8; 8192];
+    let mut g = c.benchmark_group("dos");
+
+    // Before the MAC, in the header: wrong signature, so only the header's cost shows.
+    let short_claims = r#"{"user_id":"a"}"#;
+    let header_budget = json_budget(b64(short_claims).len() + 43);
+    let mut cases: Vec<(String, String)> = Vec::new();
+    for (name, member) in hostile_members() {
+        cases.push((name.into(), token_of(&object_of(r#""alg":"HS256""#, member, header_budget), short_claims, false)));
+    }
+    let control = token_of(own_header, &benign_claims(cases[0].1.len(), b64(own_header).len(), 43), false);
+    cases.push(("control".into(), control));
+    for (name, token) in &cases {
+        assert!(single.verify(token, NOW, &mut scratch).is_err(), "{name}");
+        g.bench_function(format!("header/new/{name}"), |b| {
+            b.iter(|| black_box(single.verify(black_box(token), NOW, &mut scratch).is_err()))
+        });
+        g.bench_function(format!("header/with_keys/{name}"), |b| {
+            b.iter(|| black_box(rotating.verify(black_box(token), NOW, &mut scratch).is_err()))
+        });
+        g.bench_function(format!("header/authenticate/{name}"), |b| {
+            b.iter(|| black_box(single.authenticate(Some("jwt"), Some(black_box(token)), NOW, &mut scratch).is_err()))
+        });
+    }
+
+    // Development tokens, allowed: the payload is read with no MAC at all.
+    let dev_header = b64(own_header);
+    let dev_budget = json_budget(dev_header.len() + "devtoken".len());
+    let dev_token = |json: &str| format!("{dev_header}.{}.devtoken", b64(json));
+    let mut dev_cases: Vec<(String, String)> = Vec::new();
+    for (name, member) in hostile_members() {
+        dev_cases.push((name.into(), dev_token(&object_of(r#""user_id":"a""#, member, dev_budget))));
+    }
+    let like = dev_cases[0].1.len();
+    dev_cases.push(("control".into(), dev_token(&benign_claims(like, dev_header.len(), 8))));
+    for (name, token) in &dev_cases {
+        g.bench_function(format!("dev/allowed/{name}"), |b| {
+            b.iter(|| black_box(dev.verify(black_box(token), NOW, &mut scratch).is_err()))
+        });
+    }
+
+    // After the MAC: payloads the key signed, read in full. Names repeat only across the
+    // small objects of an array (each its own scope), so the claims are valid.
+    let signed_budget = json_budget(b64(own_header).len() + 43);
+    let signed_shapes: [Shape; 4] = [
+        ("colliding_names", Box::new(|i| format!("\"o{i}\":{{\"a0000a\":0,\"a0001a\":0,\"a0002a\":0}}"))),
+        ("distinct_names", Box::new(|i| format!("\"{}{i}\":1", ["k", "id", "xyz", "q_"][i % 4]))),
+        ("numbers", Box::new(|i| format!("\"n{}\":[{}]", i, ["1.5e300"; 40].join(",")))),
+        ("escapes", Box::new(|i| format!("\"e{i}\":\"{}\"", "\\u0041".repeat(60)))),
+    ];
+    let mut signed_cases: Vec<(String, String)> = Vec::new();
+    for (name, member) in signed_shapes {
+        let json = object_of(r#""user_id":"a""#, member, signed_budget);
+        signed_cases.push((name.into(), token_of(own_header, &json, true)));
+    }
+    let like = signed_cases[0].1.len();
+    signed_cases.push(("control".into(), token_of(own_header, &benign_claims(like, b64(own_header).len(), 43), true)));
+    for (name, token) in &signed_cases {
+        let result = single.verify(token, NOW, &mut scratch).map(|_| ());
+        // The member cap refuses the shapes with many top-level names; either way the whole
+        // payload up to the refusal is read after the MAC.
+        g.bench_function(format!("signed/new/{name}"), |b| {
+            b.iter(|| black_box(single.verify(black_box(token), NOW, &mut scratch).is_ok()))
+        });
+        eprintln!("dos/signed/{name}: {} bytes, {result:?}", token.len());
+    }
+    g.finish();
 }
 
 /// Verify throughput with 1 and 2 threads sharing one `Key` by reference.
@@ -179,6 +339,6 @@ fn threads(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = ours, peers, codecs, threads
+    targets = ours, peers, codecs, threads, dos
 }
 criterion_main!(benches);

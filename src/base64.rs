@@ -166,12 +166,14 @@ pub(crate) fn decode_lenient<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o 
 }
 
 /// The four characters of three bytes.
+#[inline(always)]
 fn quad(alphabet: &[u8; 64], [a, b, c]: [u8; 3]) -> [u8; 4] {
     let v = (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c);
     [char_of(alphabet, v >> 18), char_of(alphabet, v >> 12), char_of(alphabet, v >> 6), char_of(alphabet, v)]
 }
 
 /// The two or three characters of a last one or two bytes (unpadded); `[0; 3]` for none.
+#[inline(always)]
 fn tail_chars(alphabet: &[u8; 64], tail: &[u8]) -> [u8; 3] {
     let v = tail.iter().fold(0u32, |v, &b| (v << 8) | u32::from(b));
     match tail.len() {
@@ -186,7 +188,8 @@ fn encode_exact(alphabet: &[u8; 64], input: &[u8], out: &mut [u8]) {
     let (triples, tail) = input.as_chunks::<3>();
     let (quads, out_tail) = out.as_chunks_mut::<4>();
     for (t, q) in triples.iter().zip(quads.iter_mut()) {
-        *q = quad(alphabet, *t);
+        let v = (u32::from(t[0]) << 16) | (u32::from(t[1]) << 8) | u32::from(t[2]);
+        *q = [char_of(alphabet, v >> 18), char_of(alphabet, v >> 12), char_of(alphabet, v >> 6), char_of(alphabet, v)];
     }
     out_tail.copy_from_slice(tail_chars(alphabet, tail).get(..out_tail.len()).unwrap_or_default());
 }

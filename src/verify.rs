@@ -342,12 +342,13 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
             Some(key) => key.mac_after_header().mac(parts.payload, &mut expected),
             None => self.header_key(parts.header, scratch)?.mac().mac(parts.signed, &mut expected),
         };
+        let mac_len = mac.len();
         let mut given = [0u8; MAX_MAC_LEN];
-        let same = base64::decode_signature(parts.signature, mac.len(), &mut given)
-            .is_some_and(|given| bool::from(given.ct_eq(mac)));
+        let same =
+            base64::decode_signature(parts.signature, mac_len, &mut given).is_some_and(|given| ct_eq(given, mac));
         // The expected MAC of a forged token is the signature that would make it valid.
         #[cfg(feature = "zeroize")]
-        zeroize::Zeroize::zeroize(&mut expected);
+        zeroize::Zeroize::zeroize(expected.get_mut(..mac_len).unwrap_or_default());
         if same { Ok(()) } else { Err(Error::SignatureMismatch) }
     }
 
@@ -381,10 +382,45 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     }
 }
 
+/// Whether two MACs of the same (public) length are equal, in time that depends only on that
+/// length: the XOR of every 64-bit word is OR-ed into one accumulator, with no early exit, and
+/// the accumulator alone is tested, in constant time (`subtle`).
+fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let ((a_words, a_tail), (b_words, b_tail)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    let words =
+        a_words.iter().zip(b_words).fold(0u64, |d, (x, y)| d | (u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y)));
+    let diff = a_tail.iter().zip(b_tail).fold(words, |d, (x, y)| d | u64::from(x ^ y));
+    bool::from(diff.ct_eq(&0))
+}
+
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
     use super::*;
+
+    /// Equal only when every byte is: a difference in any bit of any byte, in the words or in
+    /// a tail shorter than a word, is found; unequal lengths never match.
+    #[test]
+    fn mac_comparison_sees_every_bit() {
+        let a: [u8; 64] = core::array::from_fn(|i| (i * 37 % 256) as u8);
+        for len in [0, 1, 7, 8, 9, 32, 48, 63, 64] {
+            assert!(ct_eq(&a[..len], &a[..len]));
+            for i in 0..len {
+                for bit in 0..8 {
+                    let mut b = a;
+                    b[i] ^= 1 << bit;
+                    assert!(!ct_eq(&a[..len], &b[..len]), "len {len} byte {i} bit {bit}");
+                }
+            }
+            if len > 0 {
+                assert!(!ct_eq(&a[..len], &a[..len - 1]));
+                assert!(!ct_eq(&a[..len - 1], &a[..len]));
+            }
+        }
+    }
 
     #[test]
     fn split_finds_exactly_three_segments() {

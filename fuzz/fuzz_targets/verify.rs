@@ -1,6 +1,7 @@
 //! Arbitrary bytes into `Verifier::verify`, `verify_as` and `verify_payload`: never a panic,
-//! and never `Ok` unless the signature is the token's true HMAC (or, with dev tokens allowed,
-//! the literal `devtoken`). A second mode signs arbitrary header and payload bytes with the
+//! never `Ok` unless the signature is the token's true HMAC (or, with dev tokens allowed,
+//! the literal `devtoken`), and with a `VERIFY_SCRATCH_LEN` scratch never an error that is not
+//! an authentication failure (HTTP 401). A second mode signs arbitrary header and payload bytes with the
 //! right key first, so the JSON reader behind the MAC is reached too.
 #![no_main]
 
@@ -35,19 +36,23 @@ fn check(key: &Key, token: &[u8], knobs: u8) {
     let leeway = [0, 30, u64::MAX][usize::from((knobs >> 2) % 3)];
     let allow_dev = knobs & 0x10 != 0;
     let v = Verifier::new(key).leeway(leeway).require_exp(knobs & 0x20 != 0).allow_dev_tokens(allow_dev);
-    let mut scratch = [0u8; 4200];
+    let mut scratch = [0u8; stackjwt::VERIFY_SCRATCH_LEN];
     let authentic = || {
         let Some(dot) = token.iter().rposition(|&b| b == b'.') else { return false };
         let (signed, sig) = (&token[..dot], &token[dot + 1..]);
         sig == true_mac(signed).as_bytes() || (allow_dev && sig == b"devtoken")
     };
-    if let Ok(claims) = v.verify(token, now, &mut scratch) {
-        assert!(authentic(), "accepted a token without its MAC");
-        assert!(claims.user_id().is_some() || claims.is_server());
-        assert!(claims.user_id() != Some(""));
+    match v.verify(token, now, &mut scratch) {
+        Ok(claims) => {
+            assert!(authentic(), "accepted a token without its MAC");
+            assert!(claims.user_id().is_some() || claims.is_server());
+            assert!(claims.user_id() != Some(""));
+        }
+        Err(e) => assert_eq!(e.http_status(), 401, "{e:?}"),
     }
-    if v.verify_as::<Custom<'_>>(token, now, &mut scratch).is_ok() {
-        assert!(authentic());
+    match v.verify_as::<Custom<'_>>(token, now, &mut scratch) {
+        Ok(_) => assert!(authentic() && !token.ends_with(b".devtoken")),
+        Err(e) => assert_eq!(e.http_status(), 401, "{e:?}"),
     }
     if let Ok(payload) = v.verify_payload(token, &mut scratch) {
         let _ = payload;
@@ -70,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
         let signed = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
         let token = format!("{signed}.{}", true_mac(signed.as_bytes()));
         check(&key, token.as_bytes(), knobs);
-        let mut scratch = [0u8; 4200];
+        let mut scratch = [0u8; stackjwt::VERIFY_SCRATCH_LEN];
         if let Ok(c) = Verifier::new(&key).verify(&token, 0, &mut scratch) {
             assert_eq!(c.json().as_bytes(), payload);
             assert!(serde_json::from_slice::<serde_json::Value>(payload).is_ok(), "accepted invalid JSON");

@@ -65,6 +65,11 @@ classes = {
     "no_subject": (HS256, b'{"sub":"a"}'),
     "invalid_utf8": (HS256, b'{"user_id":"\xc3\x28"}'),
     "custom_claims": (HS256, b'{"user_id":"a","exp":4102444800,"role":"admin","teams":["red",{"x":null}]}'),
+    "header_too_many_members": (b'{"alg":"HS256",' + b",".join(b'"m%d":0' % i for i in range(32)) + b"}", b'{"user_id":"a"}'),
+    "header_too_long": (b'{"alg":"HS256","pad":"' + b"x" * 400 + b'"}', b'{"user_id":"a"}'),
+    "claims_too_many_members": (HS256, b'{"user_id":"a",' + b",".join(b'"m%d":0' % i for i in range(32)) + b"}"),
+    "claims_member_cap_nested": (HS256, b'{"user_id":"a","l":[' + b",".join(b'{"a":1,"b":2}' for _ in range(40)) + b"]}"),
+    "claims_colliding_names": (HS256, b'{"user_id":"a",' + b",".join(b'"a%04da":0' % i for i in range(30)) + b"}"),
 }
 for name, (header, payload) in classes.items():
     write("verify", "class_" + name, b"\x80" + header + b"\xff" + payload)

@@ -66,8 +66,11 @@ fuzz_target!(|data: &[u8]| {
         // serde_json's arbitrary_precision reads an object whose key is its private marker as
         // a number; that is the reference's quirk, not JSON (found by this target).
         let quirk = text.contains("$serde_json::private::Number");
+        // Documents past 64 KiB are refused by design (no token decodes to one).
+        let too_long = text.len() > usize::from(u16::MAX);
         match ours {
             Ok(()) if quirk => {}
+            Err(_) if too_long => {}
             Ok(()) => assert!(matches!(theirs, Ok(serde_json::Value::Object(_))), "accepted {text:?}"),
             Err(
                 stackjwt::Error::DuplicateMember { .. }

@@ -8,8 +8,8 @@
 //!
 //! Work is linear in the document's length on every input, hostile ones included: each byte is
 //! read a bounded number of times. Duplicate names are found with one fixed table of
-//! [`MAX_MEMBERS`] entries (a hash of each unescaped name and where the name is), shared by the
-//! objects open at a time: a nested object's members go after its parent's and are dropped
+//! [`MAX_MEMBERS`] four-byte entries (a 16-bit hash of each unescaped name and where the name
+//! is: 128 bytes of stack), shared by the objects open at a time: a nested object's members go after its parent's and are dropped
 //! when it closes. A new name is hashed once and checked against its own object's entries;
 //! names are compared byte for byte only when the hashes are equal, and the cap bounds that
 //! work even for names crafted to collide.
@@ -23,6 +23,10 @@ pub const MAX_DEPTH: usize = 16;
 /// Most members an object and the objects that enclose it may have together. Stream's tokens
 /// have at most six; the cap keeps the duplicate check's table small and its work bounded.
 pub const MAX_MEMBERS: usize = 32;
+
+/// The longest document read: name positions are 16-bit. A token's segments decode to at
+/// most 3,072 bytes.
+const MAX_DOC_LEN: usize = u16::MAX as usize;
 
 /// Errors are made as of the payload and said of the right segment by [`object_members`].
 const INVALID: Error = Error::InvalidJson { segment: Segment::Payload };
@@ -66,7 +70,7 @@ impl<'a> RawStr<'a> {
 
     /// A hash of the unescaped bytes, equal for equal names however they are escaped: eight
     /// bytes at a time (little-endian, the last word zero-padded), then the length.
-    fn hash(self) -> u32 {
+    fn hash(self) -> u16 {
         let mut h = NameHash::default();
         if self.escaped {
             Unescaped::new(self.bytes).for_each(|b| h.byte(b));
@@ -101,9 +105,9 @@ impl<'a> RawStr<'a> {
     }
 }
 
-/// The name hash: a multiply-rotate mix per 64-bit word, folded to 32 bits. Not keyed; equal
-/// hashes only lead to an exact comparison, so a crafted collision costs time bounded by
-/// [`MAX_MEMBERS`], never a wrong answer.
+/// The name hash: a multiply-rotate mix per 64-bit word, folded to 16 bits. Not keyed; equal
+/// hashes only lead to an exact comparison (about one pair in 65,536 of different names), so
+/// a collision, crafted or not, costs time bounded by [`MAX_MEMBERS`], never a wrong answer.
 #[derive(Default)]
 struct NameHash {
     h: u64,
@@ -133,14 +137,15 @@ impl NameHash {
         }
     }
 
-    fn finish(mut self) -> u32 {
+    fn finish(mut self) -> u16 {
         if self.len & 7 != 0 {
             let w = self.word;
             self.mix(w);
         }
         let h = (self.h ^ self.len).wrapping_mul(Self::K);
-        // The top half mixes every input bit.
-        h.to_be_bytes().first_chunk::<4>().map_or(0, |top| u32::from_be_bytes(*top))
+        // The top bits mix every input bit.
+        let [a, b, ..] = h.to_be_bytes();
+        u16::from_be_bytes([a, b])
     }
 }
 
@@ -242,26 +247,29 @@ pub(crate) fn object_members<'a>(
     segment: Segment,
     visit: impl FnMut(RawStr<'a>, Value<'a>) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    document(doc, &mut TopLevel(visit)).map_err(|e| e.in_segment(segment))
+}
+
+/// `doc` as exactly one object, with surrounding whitespace only.
+fn document<'a, V: Visit<'a>>(doc: &'a [u8], visit: &mut V) -> Result<(), Error> {
+    if doc.len() > MAX_DOC_LEN {
+        return Err(INVALID);
+    }
     let mut p = Parser { s: doc, pos: 0 };
-    let mut names = Names { seen: [Seen::default(); MAX_MEMBERS], live: 0 };
-    let mut visit = TopLevel(visit);
-    let result = (|| {
-        p.ws();
-        if p.peek() != Some(b'{') {
-            return Err(INVALID);
-        }
-        p.object(1, &mut names, &mut visit)?;
-        p.ws();
-        if p.pos == doc.len() { Ok(()) } else { Err(INVALID) }
-    })();
-    result.map_err(|e| e.in_segment(segment))
+    p.ws();
+    if p.peek() != Some(b'{') {
+        return Err(INVALID);
+    }
+    p.object(1, &mut Names { seen: [Seen::default(); MAX_MEMBERS], live: 0 }, visit)?;
+    p.ws();
+    if p.pos == doc.len() { Ok(()) } else { Err(INVALID) }
 }
 
 /// A member name seen in an object still open: its hash and where its opening quote is.
 #[derive(Clone, Copy, Default)]
 struct Seen {
-    hash: u32,
-    quote: u32,
+    hash: u16,
+    quote: u16,
 }
 
 /// The names of the open objects' members, outermost object first.
@@ -453,6 +461,7 @@ impl<'a> Parser<'a> {
         result
     }
 
+    #[inline(always)] // one frame per nesting level, not two
     fn members<V: Visit<'a>>(
         &mut self,
         depth: usize,
@@ -492,12 +501,12 @@ impl Names {
         let ours = self.seen.get(first..self.live).unwrap_or_default();
         for earlier in ours.iter().filter(|e| e.hash == hash) {
             // Validated already, so this string parses again, to the same name it was.
-            let mut again = Parser { s: doc, pos: usize::try_from(earlier.quote).map_err(|_| INVALID)? };
+            let mut again = Parser { s: doc, pos: usize::from(earlier.quote) };
             if again.string().is_ok_and(|name| name.eq_raw(key)) {
                 return Err(Error::DuplicateMember { segment: Segment::Payload });
             }
         }
-        let quote = u32::try_from(quote).map_err(|_| INVALID)?;
+        let quote = u16::try_from(quote).map_err(|_| INVALID)?;
         let slot = self.seen.get_mut(self.live).ok_or(Error::TooManyMembers { segment: Segment::Payload })?;
         *slot = Seen { hash, quote };
         self.live = self.live.saturating_add(1);
@@ -606,8 +615,10 @@ mod tests {
         };
         assert_eq!(validate(&nested(MAX_DEPTH)), Ok(()));
         assert_eq!(validate(&nested(MAX_DEPTH + 1)), Err(TOO_DEEP));
-        // Hostile depth does not recurse past the bound.
-        assert_eq!(validate(&nested(100_000)), Err(TOO_DEEP));
+        // Hostile depth does not recurse past the bound (the deepest document under the
+        // length limit), and a longer one is refused before it is read at all.
+        assert_eq!(validate(&nested(32_000)), Err(TOO_DEEP));
+        assert_eq!(validate(&nested(100_000)), Err(INVALID));
         // Objects count as well as arrays, and the error is said of the segment asked for.
         let objects = |n: usize| std::format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n));
         assert_eq!(validate(&objects(MAX_DEPTH)), Ok(()));
@@ -674,6 +685,15 @@ mod tests {
         // After a nested object closes, its parent still sees its own earlier names.
         assert_eq!(validate(r#"{"a":1,"n":{"b":1,"c":{"d":1}},"a":2}"#), Err(DUP));
         assert_eq!(validate(r#"{"a":1,"n":[{"b":1},{"b":1,"b":2}]}"#), Err(DUP));
+    }
+
+    /// Name positions are 16-bit, so longer documents (no token decodes to one) are refused.
+    #[test]
+    fn document_length_limit() {
+        let doc = |n: usize| std::format!(r#"{{"a":"{}"}}"#, "x".repeat(n - 8));
+        assert_eq!(doc(MAX_DOC_LEN).len(), MAX_DOC_LEN);
+        assert_eq!(validate(&doc(MAX_DOC_LEN)), Ok(()));
+        assert_eq!(validate(&doc(MAX_DOC_LEN + 1)), Err(INVALID));
     }
 
     #[test]

@@ -363,6 +363,42 @@ mod tests {
         assert_eq!(Error::AlgorithmNotAllowed.stream_code(), None);
     }
 
+    /// Each decoding error keeps its kind and takes the segment it is said of; every other
+    /// error passes through unchanged.
+    #[test]
+    fn errors_are_said_of_their_segment_and_buffer() {
+        extern crate std;
+        use Segment::{Header, Payload};
+        let kinds: [fn(Segment) -> Error; 6] = [
+            |segment| Error::InvalidBase64 { segment },
+            |segment| Error::InvalidUtf8 { segment },
+            |segment| Error::InvalidJson { segment },
+            |segment| Error::JsonTooDeep { segment },
+            |segment| Error::DuplicateMember { segment },
+            |segment| Error::TooManyMembers { segment },
+        ];
+        for kind in kinds {
+            assert_eq!(kind(Payload).in_segment(Header), kind(Header));
+            assert_eq!(kind(Header).in_segment(Payload), kind(Payload));
+            assert_eq!(kind(Header).in_scratch(7), kind(Header));
+            assert_eq!(kind(Header).http_status(), 401);
+            let text = std::format!("{}", kind(Header));
+            assert!(text.ends_with(" in header"), "{text}");
+            assert!(std::format!("{}", kind(Payload)).ends_with(" in payload"));
+        }
+        for other in [Error::Expired, Error::HeaderTooLong, Error::BufferTooSmall { needed: 3 }] {
+            assert_eq!(other.in_segment(Header), other);
+        }
+        assert_eq!(Error::BufferTooSmall { needed: 3 }.in_scratch(7), Error::ScratchTooSmall { needed: 10 });
+        assert_eq!(Error::Expired.in_scratch(7), Error::Expired);
+        assert_eq!((Header.name(), Payload.name()), ("header", "payload"));
+        assert_eq!(std::format!("{}", Error::HeaderTooLong), "header too long");
+        assert_eq!(
+            (Error::HeaderTooLong.http_status(), Error::ScratchTooSmall { needed: 1 }.http_status()),
+            (401, 500)
+        );
+    }
+
     #[test]
     fn display_is_lowercase_without_period() {
         extern crate std;

@@ -259,9 +259,33 @@ fn sign_mints_only_what_verify_as_accepts() {
     let back: Loose = Verifier::new(&key).verify_as(&token, NOW, &mut scratch).unwrap();
     let want = Loose { user_id: Some(HString::try_from("jürgen \"x\"").unwrap()), exp: Some(4_102_444_800) };
     assert_eq!(back, want);
-    // Too small a buffer is reported before anything is checked, with the exact length.
+    // Too small a buffer is reported before anything is checked, with the exact length; the
+    // exact length is enough.
     let n = token.len();
     assert_eq!(key.sign(&claims, &mut buf[..n - 1]), Err(Error::BufferTooSmall { needed: n }));
+    assert_eq!(key.sign(&claims, &mut buf[..n]).map(str::to_owned), Ok(token.clone()));
+    assert_eq!(key.sign(&serde_json::json!({"role": "x"}), &mut buf[..10]), Err(Error::BufferTooSmall { needed: 97 }));
+}
+
+/// `verify_as` unescapes strings into the scratch after the payload; a scratch with room for
+/// the payload only is `ScratchTooSmall`, with enough for both.
+#[test]
+fn verify_as_names_a_short_scratch() {
+    let key = Key::new(Algorithm::Hs256, SECRET).unwrap();
+    let mut buf = [0u8; 256];
+    let token = key.user_token("a\"b", None, None, &mut buf).unwrap();
+    let v = Verifier::new(&key);
+    let payload = r#"{"user_id":"a\"b"}"#.len();
+    let mut scratch = [0u8; 64];
+    let err = v.verify_as::<Loose>(token, NOW, &mut scratch[..payload]).unwrap_err();
+    assert_eq!(err, Error::ScratchTooSmall { needed: 2 * payload });
+    let back = v.verify_as::<Loose>(token, NOW, &mut scratch[..2 * payload]).unwrap();
+    assert_eq!(back.user_id.as_deref(), Some("a\"b"));
+    // A payload that does not fit at all is said of the scratch too.
+    assert_eq!(
+        v.verify_as::<Loose>(token, NOW, &mut scratch[..payload - 1]),
+        Err(Error::ScratchTooSmall { needed: payload })
+    );
 }
 
 /// Development tokens for non-ASCII ids are minted as UTF-8 (unlike the JS SDK, whose base64

@@ -15,7 +15,7 @@ fn main() -> Result<(), Error> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|_| Error::ClockBeforeEpoch)?.as_secs();
 
     let mut buf = [0u8; 512];
-    let mut scratch = [0u8; 512];
+    let mut scratch = [0u8; stackjwt::VERIFY_SCRATCH_LEN];
     let verifier = Verifier::new(&key).leeway(30);
 
     let token = key.user_token("john", Some(now + 3600), Some(now), &mut buf)?;

@@ -215,6 +215,21 @@ fn usage_errors_exit_2() {
     assert!(code == 0 && out.contains("stackjwt token USER_ID"));
 }
 
+/// The longest tokens verify, however much of their id needs unescaping.
+#[test]
+fn verify_takes_escape_heavy_tokens_up_to_the_length_cap() {
+    let key = stackjwt::Key::new_weak(stackjwt::Algorithm::Hs256, LONG.as_bytes()).unwrap();
+    let n = (1..).take_while(|&n| key.user_token_len(&"\"".repeat(n), None, None) <= stackjwt::MAX_TOKEN_LEN).last();
+    let id = "\"".repeat(n.unwrap());
+    let mut buf = vec![0u8; 8192];
+    let token = key.user_token(&id, None, None, &mut buf).unwrap();
+    assert!(token.len() > stackjwt::MAX_TOKEN_LEN - 8 && token.len() <= stackjwt::MAX_TOKEN_LEN, "{}", token.len());
+    let (code, out, err) = run(cmd(Some(LONG)).args(["verify", token, "--now", "0"]));
+    assert_eq!((code, err.as_str()), (0, ""));
+    let claims: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(claims["user_id"].as_str(), Some(id.as_str()));
+}
+
 #[test]
 fn decode_shows_header_and_claims_without_verifying() {
     let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.not-the-signature";

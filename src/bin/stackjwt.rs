@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lexopt::prelude::*;
-use stackjwt::{Algorithm, Error, Key, MAX_TOKEN_LEN, Verifier, decode_unverified, dev_token};
+use stackjwt::{Algorithm, Error, Key, MAX_TOKEN_LEN, VERIFY_SCRATCH_LEN, Verifier, decode_unverified, dev_token};
 
 const USAGE: &str = "\
 stackjwt: mint, verify and inspect Stream Chat tokens (HS256/384/512 JWT)
@@ -150,12 +150,14 @@ fn run() -> Result<(), Failure> {
             };
             let leeway = o.leeway.as_deref().map(|s| number("--leeway", s)).transpose()?.unwrap_or(0);
             let v = Verifier::new(&key).leeway(leeway).require_exp(o.require_exp).allow_dev_tokens(o.allow_dev);
-            let claims = v.verify(token.as_bytes(), now, &mut buf).map_err(Failure::Rejected)?;
+            let mut scratch = [0u8; VERIFY_SCRATCH_LEN];
+            let claims = v.verify(token.as_bytes(), now, &mut scratch).map_err(Failure::Rejected)?;
             print_line(claims.json())
         }
         _ => {
             let token = token_arg(o.positional.as_deref())?;
-            let t = decode_unverified(token.as_bytes(), &mut buf).map_err(Failure::Rejected)?;
+            let mut scratch = [0u8; VERIFY_SCRATCH_LEN];
+            let t = decode_unverified(token.as_bytes(), &mut scratch).map_err(Failure::Rejected)?;
             eprintln!("note: decoded WITHOUT verifying the signature or any claim");
             print_line(&format!("{{\"header\":{},\"claims\":{}}}", t.header, t.claims))
         }

@@ -263,6 +263,22 @@ fn dos(c: &mut Criterion) {
         });
     }
 
+    // Hostile headers that fit under the header cap (so they are read), in tokens of the same
+    // length as the control (a long payload, never read: the MAC is wrong).
+    let mut capped: Vec<(String, String)> = Vec::new();
+    for (name, member) in hostile_members() {
+        let header = object_of(r#""alg":"HS256""#, member, stackjwt::MAX_HEADER_LEN / 4 * 3);
+        let like = cases.last().unwrap().1.len();
+        capped.push((name.into(), token_of(&header, &benign_claims(like, b64(&header).len(), 43), false)));
+    }
+    capped.push(("control".into(), cases.last().unwrap().1.clone()));
+    for (name, token) in &capped {
+        assert!(single.verify(token, NOW, &mut scratch).is_err(), "{name}");
+        g.bench_function(format!("header_capped/new/{name}"), |b| {
+            b.iter(|| black_box(single.verify(black_box(token), NOW, &mut scratch).is_err()))
+        });
+    }
+
     // Development tokens, allowed: the payload is read with no MAC at all.
     let dev_header = b64(own_header);
     let dev_budget = json_budget(dev_header.len() + "devtoken".len());

@@ -465,8 +465,8 @@ int stackjwt_dev_token(const char *user_id,
 /**
  * Verifies `token` with every check of the Rust `Verifier::verify` (algorithm from the key,
  * MAC in constant time before the claims, strict base64url and JSON, types, time). On
- * success fills `*claims`; on failure returns the error and sets `*claims` to all zero
- * (`user_id` NULL). `scratch` holds the decoded claims and the user id:
+ * success fills `*claims`; on any other failure than a NULL pointer returns the error and
+ * sets `*claims` to all zero (`user_id` NULL). `scratch` holds the decoded claims and the user id:
  * `STACKJWT_VERIFY_SCRATCH_LEN` bytes are always enough.
  *
  * # Safety

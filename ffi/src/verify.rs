@@ -73,8 +73,8 @@ const NO_CLAIMS: stackjwt_claims = stackjwt_claims {
 
 /// Verifies `token` with every check of the Rust `Verifier::verify` (algorithm from the key,
 /// MAC in constant time before the claims, strict base64url and JSON, types, time). On
-/// success fills `*claims`; on failure returns the error and sets `*claims` to all zero
-/// (`user_id` NULL). `scratch` holds the decoded claims and the user id:
+/// success fills `*claims`; on any other failure than a NULL pointer returns the error and
+/// sets `*claims` to all zero (`user_id` NULL). `scratch` holds the decoded claims and the user id:
 /// `STACKJWT_VERIFY_SCRATCH_LEN` bytes are always enough.
 ///
 /// # Safety
@@ -93,20 +93,17 @@ pub unsafe extern "C" fn stackjwt_verify(
 ) -> c_int {
     // SAFETY: `token_len` readable bytes at `token` and `scratch_cap` writable bytes at
     // `scratch`, per the contract; `options` is NULL or valid.
-    let (Some(token), Some(options), Some(scratch), false) = (
+    let (Some(token), Some(options), Some(scratch), false, false) = (
         unsafe { input(token.cast(), token_len) },
         unsafe { options.as_ref() },
         unsafe { output(scratch, scratch_cap) },
         claims.is_null(),
+        key.is_null(),
     ) else {
         return STACKJWT_ERR_NULL_POINTER;
     };
-    // SAFETY: an initialized key, per the contract.
-    let key = match unsafe { key_ref(key) } {
-        Ok(k) => k,
-        Err(e) => return e,
-    };
-    let result = verified(key, token, options, scratch);
+    // SAFETY: an initialized key, per the contract (an uninitialized one is refused).
+    let result = unsafe { key_ref(key) }.and_then(|key| verified(key, token, options, scratch));
     // SAFETY: `claims` is not NULL (checked above) and writable, per the contract.
     unsafe { claims.write(result.unwrap_or(NO_CLAIMS)) };
     result.err().unwrap_or(STACKJWT_OK)

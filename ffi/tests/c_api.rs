@@ -59,29 +59,60 @@ fn static_library() -> PathBuf {
     exe.parent().unwrap().join("libstackjwt_ffi.a")
 }
 
+/// Compiles `sources` (with `include` dirs) against the static library into `exe`.
+fn compile(exe: &Path, include: &[&Path], sources: &[PathBuf]) {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    let mut c = Command::new(&cc);
+    c.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1"]);
+    for dir in include {
+        c.arg("-I").arg(dir);
+    }
+    let status = c
+        .args(sources)
+        .arg(static_library())
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(exe)
+        .status()
+        .unwrap_or_else(|e| panic!("{cc}: {e}"));
+    assert!(status.success(), "{sources:?} did not compile");
+}
+
+fn work_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stackjwt-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The README's C example, as committed in `examples/hello.c`, compiles and runs; the README
+/// shows that file verbatim.
+#[test]
+fn the_readme_example_runs() {
+    let ffi = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let source = ffi.join("examples/hello.c");
+    let text = std::fs::read_to_string(&source).unwrap();
+    let readme = std::fs::read_to_string(ffi.join("../README.md")).unwrap();
+    assert!(readme.contains(&text), "README.md does not show ffi/examples/hello.c as it is");
+    let work = work_dir("hello");
+    let exe = work.join("hello");
+    compile(&exe, &[&ffi.join("include")], &[source]);
+    let out = Command::new(&exe).env("STREAM_API_SECRET", "a-stream-api-secret-of-32-bytes-or-more").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.ends_with("user john, expires 1700003600\n"), "{stdout}");
+    let missing = Command::new(&exe).env_remove("STREAM_API_SECRET").output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&missing.stderr), "key: secret is empty\n");
+    std::fs::remove_dir_all(&work).ok();
+}
+
 #[test]
 fn the_c_test_program_passes() {
     let ffi = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let lib = static_library();
-    assert!(lib.exists(), "{} was not built", lib.display());
-    let work = std::env::temp_dir().join(format!("stackjwt-c-test-{}", std::process::id()));
-    std::fs::create_dir_all(&work).unwrap();
+    assert!(static_library().exists(), "{} was not built", static_library().display());
+    let work = work_dir("c-test");
     std::fs::write(work.join("vectors.h"), vectors_h(ffi.parent().unwrap())).unwrap();
     let exe = work.join("test_stackjwt");
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let status = Command::new(&cc)
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1"])
-        .arg("-I")
-        .arg(ffi.join("include"))
-        .arg("-I")
-        .arg(&work)
-        .arg(ffi.join("tests/c/test_stackjwt.c"))
-        .arg(&lib)
-        .args(["-lpthread", "-ldl", "-lm", "-o"])
-        .arg(&exe)
-        .status()
-        .unwrap_or_else(|e| panic!("{cc}: {e}"));
-    assert!(status.success(), "the C test program did not compile");
+    compile(&exe, &[&ffi.join("include"), &work], &[ffi.join("tests/c/test_stackjwt.c")]);
 
     let valgrind = Command::new("valgrind").arg("--version").output().is_ok();
     if !valgrind {

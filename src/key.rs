@@ -26,8 +26,11 @@ pub(crate) const fn header_segment_len(kid_len: usize) -> usize {
 ///
 /// The secret's HMAC key schedule is computed once here, and so is the MAC state after the
 /// key's own header segment, so each token costs only its payload's hashing. The secret itself
-/// is not kept. `Debug` prints the algorithm and kid only. A `Key` is `Send + Sync`: share one
-/// by reference across threads.
+/// is not kept, but the precomputed states are as good as the secret: whoever reads them can
+/// mint tokens. With the `zeroize` feature (on by default) they are wiped when the key is
+/// dropped, and so is the copy of a state each token works on; clones are wiped like the
+/// original. `Debug` prints the algorithm and kid only. A `Key` is `Send + Sync`: share one by
+/// reference across threads.
 ///
 /// ```
 /// use stackjwt::{Algorithm, Error, Key};

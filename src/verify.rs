@@ -420,13 +420,17 @@ mod tests {
                 assert!(!ct_eq(&a[..len - 1], &a[..len]));
             }
         }
-        // Two differences that would cancel if the words were XOR-ed together instead of
-        // OR-ed: the same bit in two words, or in a word and the tail.
-        for (i, j) in [(0, 8), (3, 27), (8, 40), (30, 62)] {
-            let mut b = a;
-            b[i] ^= 0x10;
-            b[j] ^= 0x10;
-            assert!(!ct_eq(&a[..63], &b[..63]), "bytes {i} and {j}");
+        // Two differences that would cancel if the differences were XOR-ed together instead
+        // of OR-ed: the same bit in any two bytes, of the words or of the tail.
+        for i in 0..63 {
+            for j in i + 1..63 {
+                for bit in [0x01, 0x80] {
+                    let mut b = a;
+                    b[i] ^= bit;
+                    b[j] ^= bit;
+                    assert!(!ct_eq(&a[..63], &b[..63]), "bytes {i} and {j}");
+                }
+            }
         }
     }
 

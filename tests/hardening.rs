@@ -93,6 +93,23 @@ fn verify_scratch_len_is_always_enough() {
     }
 }
 
+/// The bound is tight: the longest token whose id has one escape per 42 bytes needs within 5%
+/// of it (its payload and its unescaped id side by side).
+#[test]
+fn verify_scratch_len_is_close_to_what_the_worst_token_needs() {
+    let key = Key::new(Algorithm::Hs256, SECRET).unwrap();
+    let token = longest_token(&key, "a\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", None);
+    let mut scratch = vec![0u8; VERIFY_SCRATCH_LEN];
+    let claims = Verifier::new(&key).verify(&token, NOW, &mut scratch).unwrap();
+    let (payload, id) = (claims.json().len(), claims.user_id().unwrap().len());
+    let needed = match Verifier::new(&key).verify(&token, NOW, &mut scratch[..payload + 1]) {
+        Err(Error::ScratchTooSmall { needed }) => needed,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(needed, payload + id);
+    assert!(needed <= VERIFY_SCRATCH_LEN && needed * 20 > VERIFY_SCRATCH_LEN * 19, "{needed} of {VERIFY_SCRATCH_LEN}");
+}
+
 fn dev_len(unit: &str, n: usize) -> usize {
     let mut buf = vec![0u8; MAX_TOKEN_LEN * 4];
     dev_token(&unit.repeat(n), &mut buf).unwrap().len()

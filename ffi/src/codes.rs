@@ -228,6 +228,67 @@ mod tests {
         assert_eq!(text(STACKJWT_ERR_NULL_POINTER), "null pointer");
     }
 
+    /// Every library error has its own code (none falls through to `STACKJWT_ERR_OTHER`),
+    /// and its message is the library's own wording, less any detail the code cannot carry.
+    #[test]
+    fn every_error_has_its_own_code_and_message() {
+        extern crate std;
+        use stackjwt::{Claim, Segment};
+        let all = [
+            Error::EmptySecret,
+            Error::WeakSecret { min: 32 },
+            Error::InvalidKid,
+            Error::EmptyUserId,
+            Error::BufferTooSmall { needed: 1 },
+            Error::ScratchTooSmall { needed: 1 },
+            Error::ClaimsNotSerializable,
+            Error::TokenTooLong,
+            Error::HeaderTooLong,
+            Error::Malformed,
+            Error::InvalidBase64 { segment: Segment::Payload },
+            Error::InvalidUtf8 { segment: Segment::Payload },
+            Error::InvalidJson { segment: Segment::Payload },
+            Error::JsonTooDeep { segment: Segment::Payload },
+            Error::DuplicateMember { segment: Segment::Payload },
+            Error::TooManyMembers { segment: Segment::Payload },
+            Error::AlgorithmNotAllowed,
+            Error::CriticalHeader,
+            Error::InvalidHeader,
+            Error::UnknownKid,
+            Error::MissingKid,
+            Error::DuplicateKid,
+            Error::KeySetFull,
+            Error::SignatureMismatch,
+            Error::DevTokenNotAllowed,
+            Error::InvalidDevToken,
+            Error::InvalidClaim { claim: Claim::Exp },
+            Error::MissingSubject,
+            Error::MissingExp,
+            Error::Expired,
+            Error::NotYetValid,
+            Error::IssuedInFuture,
+            Error::Revoked,
+            Error::UnknownAuthType,
+            Error::MissingToken,
+            Error::UnexpectedToken,
+            Error::BearerPrefix,
+            Error::InvalidWebhookSignature,
+            Error::ClaimsNotDeserializable,
+            Error::ClockBeforeEpoch,
+        ];
+        let codes: std::vec::Vec<c_int> = all.iter().map(|&e| code(e)).collect();
+        for (i, (&e, &c)) in all.iter().zip(&codes).enumerate() {
+            assert!(c < 0 && c != STACKJWT_ERR_OTHER, "{e:?}");
+            assert!(!codes[i + 1..].contains(&c), "{e:?} shares its code");
+            // SAFETY: a static C string.
+            let message = unsafe { core::ffi::CStr::from_ptr(stackjwt_error_message(c)) }.to_str().unwrap();
+            let rust = std::format!("{e}");
+            // The same first word ("invalid exp claim" names the claim; the code cannot).
+            assert_eq!(message.split(' ').next(), rust.split(' ').next(), "{e:?}");
+        }
+        assert_eq!(codes.len(), 40);
+    }
+
     /// The codes agree with the library's own Stream codes and messages.
     #[test]
     fn codes_follow_the_library() {

@@ -718,6 +718,21 @@ mod tests {
         assert_eq!(validate(&std::format!(r#"{{"l":[{}]}}"#, many_small.join(","))), Ok(()));
     }
 
+    /// Different names spread over the 16-bit hashes (only speed depends on it: equal hashes
+    /// are compared exactly): 1,000 names give about 992 distinct hashes when uniform.
+    #[test]
+    fn name_hash_spreads_names() {
+        // Short names, names of exactly 7 bytes (one partial word), and long ones.
+        let mut names: Vec<std::string::String> = (0..300).map(|i| std::format!("m{i}")).collect();
+        names.extend((0..300).map(|i| std::format!("k{i:06}")));
+        names.extend((0..400).map(|i| std::format!("member_name_{i:05}_x")));
+        let mut hashes: Vec<u16> =
+            names.iter().map(|n| RawStr { bytes: n.as_bytes(), start: 0, escaped: false }.hash()).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert!(hashes.len() >= 985, "{} distinct", hashes.len());
+    }
+
     /// Equal names hash alike however they are escaped; the hash reads every byte.
     #[test]
     fn name_hash_ignores_escaping() {

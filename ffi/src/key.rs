@@ -255,6 +255,8 @@ mod tests {
             assert_eq!(stackjwt_key_set_kid(&mut k, c"\xff".as_ptr(), 1), STACKJWT_ERR_INVALID_ARGUMENT);
             assert_eq!(stackjwt_key_set_kid(&mut k, ptr::null(), 1), STACKJWT_ERR_NULL_POINTER);
             assert_eq!(key_ref(&k).map(Key::kid), Ok(Some("2026-11")), "unchanged after a refused kid");
+            extern crate std;
+            assert_eq!(std::format!("{k:?}"), "stackjwt_key { .. }", "never the contents");
             stackjwt_key_clear(&mut k);
             assert!(k.opaque.iter().all(|&w| w == 0));
             assert_eq!(key_ref(&k).err(), Some(STACKJWT_ERR_INVALID_ARGUMENT));

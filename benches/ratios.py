@@ -4,21 +4,25 @@
 Reads criterion's medians under target/criterion (all measured in the same process, so the
 ratios hold on a noisy machine). `--markdown` prints the README tables; `--dos` only the
 hostile-input table (each `dos/*` shape over its benign control of the same length);
-`--criterion DIR` reads another run's directory. Exits 1 when a goal is missed.
+`--criterion DIR[,DIR...]` reads other runs' directories (copies of target/criterion); with
+several, each bench's median is the median of its medians, for machines whose noise comes in
+bursts (shared VMs). Exits 1 when a goal is missed.
 """
 import json
 import pathlib
 import platform
 import sys
 
-root = pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"
+roots = [pathlib.Path(__file__).resolve().parent.parent / "target" / "criterion"]
 if "--criterion" in sys.argv:
-    root = pathlib.Path(sys.argv[sys.argv.index("--criterion") + 1])
-median = {}
-for bench in root.glob("**/new/benchmark.json"):
-    meta = json.loads(bench.read_text())
-    est = json.loads((bench.parent / "estimates.json").read_text())
-    median[meta["full_id"]] = est["median"]["point_estimate"]
+    roots = [pathlib.Path(d) for d in sys.argv[sys.argv.index("--criterion") + 1].split(",")]
+runs = {}
+for root in roots:
+    for bench in root.glob("**/new/benchmark.json"):
+        meta = json.loads(bench.read_text())
+        est = json.loads((bench.parent / "estimates.json").read_text())
+        runs.setdefault(meta["full_id"], []).append(est["median"]["point_estimate"])
+median = {k: sorted(v)[len(v) // 2] for k, v in runs.items()}
 
 
 def ns(bench_id):
@@ -89,7 +93,8 @@ dos = dos_rows()
 
 missed = [r for r in rows + dos if r[3] is False]
 if "--markdown" in sys.argv:
-    print(f"Measured on {cpu()}, {platform.system()} {platform.machine()}, medians of one run:\n")
+    what = "medians of one run" if len(roots) == 1 else f"median of {len(roots)} runs' medians"
+    print(f"Measured on {cpu()}, {platform.system()} {platform.machine()}, {what}:\n")
     for table in (rows, dos):
         print("| measure | result | goal |")
         print("|---|---|---|")

@@ -389,6 +389,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
     fn in_place_encoding_matches_the_base64_crate() {
         let data: [u8; 100] = core::array::from_fn(|i| (i * 151 % 256) as u8);
         for len in 0..data.len() {

@@ -646,6 +646,7 @@ mod tests {
     /// A duplicate is found wherever the two names stand (first, middle, last, next to each
     /// other or far apart) and however long they are (across the eight-byte words of the hash).
     #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
     fn duplicates_are_found_at_every_position() {
         for len in [1, 7, 8, 9, 16, 17] {
             let names: Vec<std::string::String> = (0..6).map(|i| std::format!("{i}{}", "x".repeat(len - 1))).collect();
@@ -689,6 +690,7 @@ mod tests {
 
     /// Name positions are 16-bit, so longer documents (no token decodes to one) are refused.
     #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
     fn document_length_limit() {
         let doc = |n: usize| std::format!(r#"{{"a":"{}"}}"#, "x".repeat(n - 8));
         assert_eq!(doc(MAX_DOC_LEN).len(), MAX_DOC_LEN);
@@ -697,6 +699,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
     fn member_cap() {
         let object = |n: usize| {
             let members: Vec<std::string::String> = (0..n).map(|i| std::format!("\"m{i}\":{i}")).collect();
@@ -721,6 +724,7 @@ mod tests {
     /// Different names spread over the 16-bit hashes (only speed depends on it: equal hashes
     /// are compared exactly): 1,000 names give about 992 distinct hashes when uniform.
     #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
     fn name_hash_spreads_names() {
         // Short names, names of exactly 7 bytes (one partial word), and long ones.
         let mut names: Vec<std::string::String> = (0..300).map(|i| std::format!("m{i}")).collect();

@@ -219,7 +219,7 @@ mod tests {
     fn init_set_kid_clear() {
         let mut k = zeroed();
         let secret = [7u8; 32];
-        // SAFETY (all calls below): pointers to live locals of the stated lengths.
+        // SAFETY: (all calls below) pointers to live locals of the stated lengths.
         unsafe {
             assert_eq!(key_ref(&k).err(), Some(STACKJWT_ERR_INVALID_ARGUMENT), "never initialized");
             assert_eq!(

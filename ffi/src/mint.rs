@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn user_token_with_guards_on_both_sides() {
         let mut key = core::mem::MaybeUninit::<stackjwt_key>::zeroed();
-        // SAFETY (all calls below): pointers to live locals of the stated lengths.
+        // SAFETY: (all calls below) pointers to live locals of the stated lengths.
         unsafe {
             assert_eq!(stackjwt_key_init_weak(key.as_mut_ptr(), 0 as AlgArg, b"secret".as_ptr(), 6), STACKJWT_OK);
             let key = key.as_ptr();

@@ -91,17 +91,16 @@ pub unsafe extern "C" fn stackjwt_verify(
     scratch_cap: usize,
     claims: *mut stackjwt_claims,
 ) -> c_int {
-    // SAFETY: `token_len` readable bytes at `token` and `scratch_cap` writable bytes at
-    // `scratch`, per the contract; `options` is NULL or valid.
-    let (Some(token), Some(options), Some(scratch), false, false) = (
-        unsafe { input(token.cast(), token_len) },
-        unsafe { options.as_ref() },
-        unsafe { output(scratch, scratch_cap) },
-        claims.is_null(),
-        key.is_null(),
-    ) else {
+    // Every pointer is checked for NULL before anything is written.
+    if key.is_null() || claims.is_null() {
         return STACKJWT_ERR_NULL_POINTER;
-    };
+    }
+    // SAFETY: `token_len` readable bytes at `token`, per the contract.
+    let Some(token) = (unsafe { input(token.cast(), token_len) }) else { return STACKJWT_ERR_NULL_POINTER };
+    // SAFETY: `options` is NULL or points to a valid `stackjwt_verify_options`, per the contract.
+    let Some(options) = (unsafe { options.as_ref() }) else { return STACKJWT_ERR_NULL_POINTER };
+    // SAFETY: `scratch_cap` writable bytes at `scratch`, unaliased, per the contract.
+    let Some(scratch) = (unsafe { output(scratch, scratch_cap) }) else { return STACKJWT_ERR_NULL_POINTER };
     // SAFETY: an initialized key, per the contract (an uninitialized one is refused).
     let result = unsafe { key_ref(key) }.and_then(|key| verified(key, token, options, scratch));
     // SAFETY: `claims` is not NULL (checked above) and writable, per the contract.
@@ -190,7 +189,7 @@ mod tests {
         let mut key = core::mem::MaybeUninit::<stackjwt_key>::zeroed();
         let mut scratch = [0u8; 256];
         let mut claims = NO_CLAIMS;
-        // SAFETY (all calls below): pointers to live locals of the stated lengths.
+        // SAFETY: (all calls below) pointers to live locals of the stated lengths.
         unsafe {
             assert_eq!(stackjwt_key_init_weak(key.as_mut_ptr(), 0 as AlgArg, b"secret".as_ptr(), 6), STACKJWT_OK);
             let key = key.as_ptr();
@@ -245,7 +244,7 @@ mod tests {
         let mut key = core::mem::MaybeUninit::<stackjwt_key>::zeroed();
         let body = b"what do ya want for nothing?";
         let sig = b"5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
-        // SAFETY (all calls below): pointers to live locals of the stated lengths.
+        // SAFETY: (all calls below) pointers to live locals of the stated lengths.
         unsafe {
             assert_eq!(stackjwt_key_init_weak(key.as_mut_ptr(), 0 as AlgArg, b"Jefe".as_ptr(), 4), STACKJWT_OK);
             let key = key.as_ptr();

@@ -1,6 +1,7 @@
 //! One call per request: who is calling, from Stream's two auth headers.
 
 use crate::Error;
+use crate::claims::Claims;
 use crate::keyset::KeySource;
 use crate::verify::Verifier;
 
@@ -54,23 +55,52 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         now: u64,
         scratch: &'s mut [u8],
     ) -> Result<Principal<'s>, Error> {
+        self.authenticate_claims(auth_type, authorization, now, scratch).map(|(principal, _)| principal)
+    }
+
+    /// [`authenticate`](Self::authenticate), with the verified token's claims as well (`None`
+    /// for an anonymous caller), for a gateway that also needs `exp` or custom claims.
+    ///
+    /// ```
+    /// use stackjwt::{Algorithm, Error, Key, Principal, Verifier};
+    ///
+    /// let key = Key::new(Algorithm::Hs256, &[3; 32])?;
+    /// let mut buf = [0u8; 256];
+    /// let token = key.user_token("john", Some(2_000), None, &mut buf)?;
+    /// let mut scratch = [0u8; 256];
+    /// let (who, claims) = Verifier::new(&key).authenticate_claims(Some("jwt"), Some(token), 0, &mut scratch)?;
+    /// assert_eq!(who, Principal::User("john"));
+    /// assert_eq!(claims.and_then(|c| c.exp()), Some(2_000));
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Those of [`authenticate`](Self::authenticate).
+    pub fn authenticate_claims<'s>(
+        &self,
+        auth_type: Option<&str>,
+        authorization: Option<&str>,
+        now: u64,
+        scratch: &'s mut [u8],
+    ) -> Result<(Principal<'s>, Option<Claims<'s>>), Error> {
         let token = authorization.filter(|t| !t.is_empty());
         match auth_type {
             Some("anonymous") if token.is_some() => Err(Error::UnexpectedToken),
-            Some("anonymous") => Ok(Principal::Anonymous),
+            Some("anonymous") => Ok((Principal::Anonymous, None)),
             Some("jwt") => {
                 let token = token.ok_or(Error::MissingToken)?;
                 if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
                     return Err(Error::BearerPrefix);
                 }
                 let claims = self.verify(token, now, scratch)?;
-                Ok(match (claims.is_server(), claims.is_dev(), claims.user_id()) {
+                let principal = match (claims.is_server(), claims.is_dev(), claims.user_id()) {
                     (true, _, _) => Principal::Server,
                     (false, true, Some(id)) => Principal::Dev(id),
                     (false, false, Some(id)) => Principal::User(id),
                     // verify guarantees a user_id or "server":true.
                     (false, _, None) => return Err(Error::MissingSubject),
-                })
+                };
+                Ok((principal, Some(claims)))
             }
             _ => Err(Error::UnknownAuthType),
         }

@@ -1,0 +1,415 @@
+//! The check itself: an owned verifier configuration, the owned principal it yields, and the
+//! refusal with Stream's JSON body.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, StatusCode};
+use stackjwt::{Claims, Error, Key, KeySet, KeySource, Revocations, VERIFY_SCRATCH_LEN, Verifier};
+
+use crate::credentials::Credentials;
+
+/// The keys a [`StreamAuth`] owns: one [`Key`] or a [`KeySet`] (rotation by `kid`).
+/// Sealed: implemented for these two only.
+pub trait Keys: Send + Sync + fmt::Debug + 'static + sealed::Sealed {
+    /// Runs [`Verifier::authenticate_claims`] with these keys and `options`.
+    #[doc(hidden)]
+    fn authenticate<'s>(
+        &self,
+        options: &Options,
+        auth_type: Option<&str>,
+        authorization: Option<&str>,
+        now: u64,
+        scratch: &'s mut [u8],
+    ) -> Result<(stackjwt::Principal<'s>, Option<Claims<'s>>), Error>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for stackjwt::Key {}
+    impl<const N: usize> Sealed for stackjwt::KeySet<N> {}
+}
+
+impl Keys for Key {
+    fn authenticate<'s>(
+        &self,
+        options: &Options,
+        auth_type: Option<&str>,
+        authorization: Option<&str>,
+        now: u64,
+        scratch: &'s mut [u8],
+    ) -> Result<(stackjwt::Principal<'s>, Option<Claims<'s>>), Error> {
+        options.apply(Verifier::new(self)).authenticate_claims(auth_type, authorization, now, scratch)
+    }
+}
+
+impl<const N: usize> Keys for KeySet<N> {
+    fn authenticate<'s>(
+        &self,
+        options: &Options,
+        auth_type: Option<&str>,
+        authorization: Option<&str>,
+        now: u64,
+        scratch: &'s mut [u8],
+    ) -> Result<(stackjwt::Principal<'s>, Option<Claims<'s>>), Error> {
+        options.apply(Verifier::with_keys(self)).authenticate_claims(auth_type, authorization, now, scratch)
+    }
+}
+
+/// The [`Verifier`] settings a [`StreamAuth`] applies to every request.
+#[derive(Clone, Default)]
+#[doc(hidden)]
+pub struct Options {
+    leeway: u64,
+    require_exp: bool,
+    allow_dev: bool,
+    revoked_before: Option<u64>,
+    revocations: Option<Arc<dyn Revocations + Send + Sync>>,
+}
+
+impl Options {
+    fn apply<'k, K: KeySource<'k>>(&'k self, verifier: Verifier<'k, K>) -> Verifier<'k, K> {
+        let mut v = verifier.leeway(self.leeway).require_exp(self.require_exp).allow_dev_tokens(self.allow_dev);
+        if let Some(cutoff) = self.revoked_before {
+            v = v.revoked_before(cutoff);
+        }
+        if let Some(per_user) = &self.revocations {
+            v = v.revocations(&**per_user);
+        }
+        v
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("leeway", &self.leeway)
+            .field("require_exp", &self.require_exp)
+            .field("allow_dev", &self.allow_dev)
+            .field("revoked_before", &self.revoked_before)
+            .field("revocations", &self.revocations.is_some())
+            .finish()
+    }
+}
+
+/// Where the [`StreamAuthLayer`](crate::StreamAuthLayer) looks for credentials besides the
+/// headers (which always come first).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QueryTokens {
+    /// Never in the query.
+    Never,
+    /// In the query of WebSocket upgrade requests (`Upgrade: websocket`) that carry no
+    /// credential headers, as Stream's clients connect (default).
+    #[default]
+    WebSocket,
+    /// In the query of any request that carries no credential headers.
+    Always,
+}
+
+/// What a request is checked with: the keys, owned, and the [`Verifier`] settings. Build it
+/// once, then make a [`layer`](Self::layer) of it (shared by every request through an `Arc`).
+///
+/// ```
+/// use stackjwt::{Algorithm, Key};
+/// use stackjwt_axum::StreamAuth;
+///
+/// let key = Key::new(Algorithm::Hs256, b"an api secret of 32 bytes or more")?;
+/// let auth = StreamAuth::new(key).leeway(30).require_exp(true);
+/// # Ok::<(), stackjwt::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct StreamAuth<K: Keys = Key> {
+    keys: Arc<K>,
+    options: Options,
+    deny_anonymous: bool,
+    query: QueryTokens,
+}
+
+impl<K: Keys> Clone for StreamAuth<K> {
+    fn clone(&self) -> Self {
+        Self {
+            keys: Arc::clone(&self.keys),
+            options: self.options.clone(),
+            deny_anonymous: self.deny_anonymous,
+            query: self.query,
+        }
+    }
+}
+
+impl StreamAuth<Key> {
+    /// Checks tokens signed with `key`.
+    #[must_use]
+    pub fn new(key: Key) -> Self {
+        Self::from_keys(key)
+    }
+}
+
+impl<const N: usize> StreamAuth<KeySet<N>> {
+    /// Checks tokens signed with any key of `keys`, picked by the header's `kid`
+    /// ([`Verifier::with_keys`]).
+    #[must_use]
+    pub fn with_keys(keys: KeySet<N>) -> Self {
+        Self::from_keys(keys)
+    }
+}
+
+impl<K: Keys> StreamAuth<K> {
+    fn from_keys(keys: K) -> Self {
+        Self { keys: Arc::new(keys), options: Options::default(), deny_anonymous: false, query: QueryTokens::default() }
+    }
+
+    /// Seconds of clock skew tolerated ([`Verifier::leeway`]; default 0).
+    #[must_use]
+    pub const fn leeway(mut self, seconds: u64) -> Self {
+        self.options.leeway = seconds;
+        self
+    }
+
+    /// Whether tokens without `exp` are refused ([`Verifier::require_exp`]; default `false`).
+    #[must_use]
+    pub const fn require_exp(mut self, require: bool) -> Self {
+        self.options.require_exp = require;
+        self
+    }
+
+    /// Whether development tokens are accepted ([`Verifier::allow_dev_tokens`]; default
+    /// `false`). Never in production.
+    #[must_use]
+    pub const fn allow_dev_tokens(mut self, allow: bool) -> Self {
+        self.options.allow_dev = allow;
+        self
+    }
+
+    /// App-wide revocation ([`Verifier::revoked_before`]).
+    #[must_use]
+    pub const fn revoked_before(mut self, cutoff: u64) -> Self {
+        self.options.revoked_before = Some(cutoff);
+        self
+    }
+
+    /// Per-user revocation ([`Verifier::revocations`]), from a store shared with whoever
+    /// updates it.
+    #[must_use]
+    pub fn revocations(mut self, per_user: Arc<dyn Revocations + Send + Sync>) -> Self {
+        self.options.revocations = Some(per_user);
+        self
+    }
+
+    /// Whether anonymous callers (`stream-auth-type: anonymous`) are refused with
+    /// [`Refusal::AnonymousDenied`] (default `false`: Stream lets them read public data).
+    #[must_use]
+    pub const fn deny_anonymous(mut self, deny: bool) -> Self {
+        self.deny_anonymous = deny;
+        self
+    }
+
+    /// Where tokens may come from besides the headers (default [`QueryTokens::WebSocket`]).
+    #[must_use]
+    pub const fn query_tokens(mut self, query: QueryTokens) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// Checks `credentials` at `now` (Unix seconds), with every check of
+    /// [`Verifier::authenticate`].
+    ///
+    /// # Errors
+    /// [`Refusal::Token`] with the verifier's error, or [`Refusal::AnonymousDenied`].
+    pub fn check_at(&self, credentials: &Credentials<'_>, now: u64) -> Result<Principal, Refusal> {
+        let mut scratch = [0u8; VERIFY_SCRATCH_LEN];
+        let (principal, claims) = self
+            .keys
+            .authenticate(
+                &self.options,
+                credentials.auth_type.as_deref(),
+                credentials.authorization.as_deref(),
+                now,
+                &mut scratch,
+            )
+            .map_err(Refusal::Token)?;
+        let exp = claims.and_then(|c| c.exp());
+        match principal {
+            stackjwt::Principal::User(id) => Ok(Principal::User { id: id.to_owned(), exp }),
+            stackjwt::Principal::Server => Ok(Principal::Server { exp }),
+            stackjwt::Principal::Dev(id) => Ok(Principal::Dev { id: id.to_owned(), exp }),
+            stackjwt::Principal::Anonymous if self.deny_anonymous => Err(Refusal::AnonymousDenied),
+            stackjwt::Principal::Anonymous => Ok(Principal::Anonymous),
+        }
+    }
+
+    /// [`check_at`](Self::check_at) with the system clock.
+    ///
+    /// # Errors
+    /// Those of [`check_at`](Self::check_at), and [`Error::ClockBeforeEpoch`] (a 500).
+    pub fn check(&self, credentials: &Credentials<'_>) -> Result<Principal, Refusal> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| Refusal::Token(Error::ClockBeforeEpoch))?
+            .as_secs();
+        self.check_at(credentials, now)
+    }
+
+    /// Checks a request as the layer does: the headers, else (as
+    /// [`query_tokens`](Self::query_tokens) allows) the URI's query.
+    ///
+    /// # Errors
+    /// Those of [`check`](Self::check), and those of finding the credentials
+    /// ([`Credentials::from_headers`], [`Credentials::from_uri`]).
+    pub fn check_request(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<Principal, Refusal> {
+        let mut credentials = Credentials::from_headers(headers)?;
+        let from_query = match self.query {
+            QueryTokens::Never => false,
+            QueryTokens::WebSocket => is_websocket_upgrade(headers),
+            QueryTokens::Always => true,
+        };
+        if credentials.is_empty() && from_query {
+            credentials = Credentials::from_query(uri.query().unwrap_or(""))?;
+        }
+        self.check(&credentials)
+    }
+}
+
+/// Whether a request asks to become a WebSocket (`Upgrade: websocket`, any case).
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers.get_all(http::header::UPGRADE).iter().any(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+}
+
+/// Who a checked request comes from: the owned form of [`stackjwt::Principal`], with the
+/// token's `exp`. The [`StreamAuthLayer`](crate::StreamAuthLayer) puts it into the request's
+/// extensions; handlers take it as an extractor.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Principal {
+    /// A user, by a signed user token (guests included).
+    User {
+        /// The `user_id` claim.
+        id: String,
+        /// The `exp` claim, if the token has one.
+        exp: Option<u64>,
+    },
+    /// The app's backend, by a server token.
+    Server {
+        /// The `exp` claim, if the token has one.
+        exp: Option<u64>,
+    },
+    /// A user by a development token (only when allowed).
+    Dev {
+        /// The `user_id` claim.
+        id: String,
+        /// The `exp` claim, if the token has one.
+        exp: Option<u64>,
+    },
+    /// An anonymous caller (no token).
+    Anonymous,
+}
+
+impl Principal {
+    /// `user`, `server`, `dev` or `anonymous` (the `X-Stream-Principal` header's values).
+    #[must_use]
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::User { .. } => "user",
+            Self::Server { .. } => "server",
+            Self::Dev { .. } => "dev",
+            Self::Anonymous => "anonymous",
+        }
+    }
+
+    /// The user id, for users and development tokens.
+    #[must_use]
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Self::User { id, .. } | Self::Dev { id, .. } => Some(id),
+            Self::Server { .. } | Self::Anonymous => None,
+        }
+    }
+
+    /// The token's `exp`, if it has one.
+    #[must_use]
+    pub const fn exp(&self) -> Option<u64> {
+        match self {
+            Self::User { exp, .. } | Self::Server { exp } | Self::Dev { exp, .. } => *exp,
+            Self::Anonymous => None,
+        }
+    }
+}
+
+/// Why a request was refused. Every refusal is answered with Stream's JSON error body
+/// (`{"code":..,"message":..,"StatusCode":..}`) and its status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The verifier refused the credentials (or, with a 500, could not check them).
+    Token(Error),
+    /// A credential header came more than once.
+    DuplicateHeader(&'static str),
+    /// A credential header's value is not visible ASCII.
+    InvalidHeaderValue(&'static str),
+    /// A credential query parameter came more than once.
+    DuplicateQueryParameter(&'static str),
+    /// An anonymous caller, where anonymous access is denied.
+    AnonymousDenied,
+    /// The token is valid, but its user id has a character no HTTP header can carry (a
+    /// control character), so a forward-auth answer cannot name the user.
+    UnforwardableUserId,
+}
+
+impl Refusal {
+    /// The HTTP status: 401, or 500 for the verifier's own faults ([`Error::http_status`]).
+    #[must_use]
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::Token(e) => StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// Stream's error code: the verifier's ([`Error::stream_json`]), else 5 (authentication
+    /// error).
+    #[must_use]
+    pub const fn stream_code(self) -> i32 {
+        match self {
+            Self::Token(e) => match (e.stream_code(), e.is_authentication_failure()) {
+                (Some(code), _) => code as i32,
+                (None, true) => 5,
+                (None, false) => -1,
+            },
+            _ => 5,
+        }
+    }
+
+    /// The JSON body Stream's API answers with.
+    #[must_use]
+    pub fn stream_json(self) -> String {
+        let mut out = [0u8; 256];
+        match self {
+            Self::Token(e) => e.stream_json(&mut out).map_or_else(|_| String::from("{}"), str::to_owned),
+            _ => format!(
+                r#"{{"code":{},"message":"{self}","StatusCode":{}}}"#,
+                self.stream_code(),
+                self.status().as_u16()
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Token(e) => e.fmt(f),
+            Self::DuplicateHeader(name) => write!(f, "duplicate {name} header"),
+            Self::InvalidHeaderValue(name) => write!(f, "{name} header is not visible ascii"),
+            Self::DuplicateQueryParameter(name) => write!(f, "duplicate {name} query parameter"),
+            Self::AnonymousDenied => f.write_str("anonymous access denied"),
+            Self::UnforwardableUserId => f.write_str("user id cannot be sent in a header"),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Self {
+        Self::Token(e)
+    }
+}

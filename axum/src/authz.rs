@@ -1,0 +1,227 @@
+//! The forward-auth server behind `stackjwt-authz`: every request, any method and path, is one
+//! check of the original request's credentials.
+//!
+//! NGINX (`auth_request`), Envoy (`ext_authz`, HTTP mode), Traefik (`ForwardAuth`) and Caddy
+//! (`forward_auth`) send the original request's headers here and let the request through on a
+//! 2xx. Credentials come from `Authorization` + `stream-auth-type`, else from the query of the
+//! forwarded URI (`X-Forwarded-Uri`, else `X-Original-URI`), else from this request's own
+//! query (Envoy appends the original path to the check request's). Allowed: `200`, empty body,
+//! `X-Stream-Principal: user|server|dev|anonymous` and, for users and dev tokens,
+//! `X-Stream-User-Id`. Refused: Stream's JSON error body and status.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{HeaderMap, HeaderValue, Request, Response, header};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::credentials::{Credentials, single_header};
+use crate::metrics::Metrics;
+use crate::{Keys, Principal, Refusal, StreamAuth};
+
+/// The header naming the kind of caller on an allowed request.
+pub const PRINCIPAL_HEADER: &str = "x-stream-principal";
+/// The header carrying the user id of an allowed user (or dev token).
+pub const USER_ID_HEADER: &str = "x-stream-user-id";
+/// Forwarded-URI headers, in the order they are read: Traefik and Caddy send the first, NGINX
+/// configurations conventionally set the second.
+pub const FORWARDED_URI_HEADERS: [&str; 2] = ["x-forwarded-uri", "x-original-uri"];
+
+/// Connection limits of the forward-auth server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Time a client has to send a request's headers (slowloris connections are closed when
+    /// it runs out); also how long an idle keep-alive connection is kept.
+    pub header_timeout: Duration,
+    /// Largest request head, in bytes (larger heads get `431`).
+    pub max_header_bytes: usize,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Time in-flight requests get to finish after SIGTERM/SIGINT.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            max_header_bytes: 16 * 1024,
+            max_connections: 4096,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The forward-auth service: a [`StreamAuth`] and its counters.
+#[derive(Debug)]
+pub struct Authz<K: Keys = stackjwt::Key> {
+    auth: StreamAuth<K>,
+    metrics: Metrics,
+}
+
+impl<K: Keys> Authz<K> {
+    /// A forward-auth service checking with `auth`.
+    #[must_use]
+    pub fn new(auth: StreamAuth<K>) -> Self {
+        Self { auth, metrics: Metrics::default() }
+    }
+
+    /// The counters, for the metrics endpoint.
+    #[must_use]
+    pub const fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Checks one forwarded request's credentials: the credential headers, else the query of
+    /// the forwarded URI, else of `uri`.
+    ///
+    /// # Errors
+    /// Every [`Refusal`].
+    pub fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<Principal, Refusal> {
+        let mut credentials = Credentials::from_headers(headers)?;
+        if credentials.is_empty() {
+            let mut forwarded = None;
+            for name in FORWARDED_URI_HEADERS {
+                if let Some(value) = single_header(headers, name)? {
+                    forwarded = Some(value);
+                    break;
+                }
+            }
+            credentials = match forwarded {
+                Some(original) => Credentials::from_uri(original)?,
+                None => Credentials::from_query(uri.query().unwrap_or(""))?,
+            };
+        }
+        self.auth.check(&credentials)
+    }
+
+    /// The answer to one forwarded request, counted in the metrics.
+    #[must_use]
+    pub fn respond(&self, headers: &HeaderMap, uri: &http::Uri) -> Response<Full<Bytes>> {
+        let start = Instant::now();
+        let outcome = self.check(headers, uri).and_then(|principal| {
+            let user_id = principal.user_id().map(HeaderValue::from_str).transpose();
+            // A verified user id is any JSON string; one that cannot be a header value
+            // (control characters) is refused rather than mangled into another user's id.
+            user_id.map(|id| (principal, id)).map_err(|_| Refusal::UnforwardableUserId)
+        });
+        self.metrics.record(outcome.as_ref().map(|(p, _)| p), start.elapsed());
+        match outcome {
+            Ok((principal, user_id)) => {
+                let mut response = Response::new(Full::new(Bytes::new()));
+                let h = response.headers_mut();
+                h.insert(PRINCIPAL_HEADER, HeaderValue::from_static(principal.kind()));
+                if let Some(id) = user_id {
+                    h.insert(USER_ID_HEADER, id);
+                }
+                response
+            }
+            Err(refusal) => {
+                tracing::debug!(status = refusal.status().as_u16(), code = refusal.stream_code(), %refusal, "refused");
+                let mut response = Response::new(Full::new(Bytes::from(refusal.stream_json())));
+                *response.status_mut() = refusal.status();
+                response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                response
+            }
+        }
+    }
+}
+
+/// Serves forward-auth checks on `listener` until `shutdown` completes, then lets in-flight
+/// requests finish (up to [`Limits::shutdown_grace`]).
+///
+/// # Errors
+/// None in practice: failed accepts (out of file descriptors, say) are logged and retried.
+pub async fn serve<K: Keys>(
+    listener: TcpListener,
+    authz: Arc<Authz<K>>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let respond = move |request: Request<Incoming>| {
+        let response = authz.respond(request.headers(), request.uri());
+        async move { Ok::<_, Infallible>(response) }
+    };
+    serve_with(listener, limits, shutdown, respond).await
+}
+
+/// Serves the counters of `authz` in Prometheus' text format, on any path, until `shutdown`.
+///
+/// # Errors
+/// None in practice, as [`serve`].
+pub async fn serve_metrics<K: Keys>(
+    listener: TcpListener,
+    authz: Arc<Authz<K>>,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let respond = move |_request: Request<Incoming>| {
+        let mut response = Response::new(Full::new(Bytes::from(authz.metrics().render())));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+        async move { Ok::<_, Infallible>(response) }
+    };
+    serve_with(listener, limits, shutdown, respond).await
+}
+
+async fn serve_with<F, Fut>(
+    listener: TcpListener,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+    respond: F,
+) -> io::Result<()>
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
+{
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot.map_err(io::Error::other)?,
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = builder.serve_connection(TokioIo::new(stream), service_fn(respond.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.shutdown_grace) => tracing::warn!("connections still open after the grace period"),
+    }
+    Ok(())
+}

@@ -1,0 +1,43 @@
+//! Stream Chat token checks for axum and tower services, with [`stackjwt`]; and
+//! `stackjwt-authz`, a forward-auth server for NGINX, Envoy, Traefik and Caddy.
+//!
+//! A [`StreamAuth`] owns the keys and the [`Verifier`](stackjwt::Verifier) settings; its
+//! [`layer`](StreamAuth::layer) checks every request (shared through an `Arc`), puts the
+//! caller's [`Principal`] into the request's extensions, and answers refusals itself with
+//! Stream's JSON error body and status. Handlers take the [`Principal`] as an extractor.
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use stackjwt::{Algorithm, Key};
+//! use stackjwt_axum::{Principal, StreamAuth};
+//!
+//! async fn me(caller: Principal) -> String {
+//!     format!("{} {}", caller.kind(), caller.user_id().unwrap_or("-"))
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let key = Key::new(Algorithm::Hs256, std::env::var("STREAM_API_SECRET")?.as_bytes())?;
+//!     let app = Router::new().route("/me", get(me)).layer(StreamAuth::new(key).leeway(30).layer());
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!     Ok(axum::serve(listener, app).await?)
+//! }
+//! ```
+//!
+//! Credentials come from Stream's two headers, `Authorization` (the bare token) and
+//! `stream-auth-type` (`jwt` or `anonymous`); a WebSocket upgrade without them may carry them
+//! in its query (`/connect?...&authorization=TOKEN&stream-auth-type=jwt`), as Stream's clients
+//! send them ([`QueryTokens`]). A credential header sent twice is refused, never guessed.
+
+mod auth;
+pub mod authz;
+mod credentials;
+mod layer;
+mod metrics;
+
+#[doc(hidden)]
+pub use auth::Options;
+pub use auth::{Keys, Principal, QueryTokens, Refusal, StreamAuth};
+pub use credentials::{AUTH_TYPE, AUTHORIZATION, Credentials, single_header};
+pub use layer::{MissingLayer, StreamAuthLayer, StreamAuthService};
+pub use metrics::Metrics;

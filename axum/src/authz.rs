@@ -45,7 +45,9 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Largest request head, in bytes (larger heads get `431`).
     pub max_header_bytes: usize,
-    /// Connections served at once; more wait in the listen backlog.
+    /// Connections served at once; a connection past the limit is answered `503` and
+    /// closed (it would otherwise wait in the kernel's backlog, where clients retry for
+    /// seconds).
     pub max_connections: usize,
     /// Time in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_grace: Duration,
@@ -193,10 +195,6 @@ where
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
-        let slot = tokio::select! {
-            slot = Arc::clone(&slots).acquire_owned() => slot.map_err(io::Error::other)?,
-            () = &mut shutdown => break,
-        };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
@@ -207,6 +205,12 @@ where
                 }
             },
             () = &mut shutdown => break,
+        };
+        // Connections are always accepted, so the kernel's backlog never overflows into
+        // clients retrying for seconds; past the limit they get a 503 at once.
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            tokio::spawn(refuse_busy(stream));
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let connection = builder.serve_connection(TokioIo::new(stream), service_fn(respond.clone()));
@@ -224,4 +228,26 @@ where
         () = tokio::time::sleep(limits.shutdown_grace) => tracing::warn!("connections still open after the grace period"),
     }
     Ok(())
+}
+
+/// Answers a connection over the limit with `503` and closes it. The request is drained
+/// (briefly) after the answer, so closing does not reset the connection before the client
+/// reads it.
+async fn refuse_busy(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 68\r\n\r\n{\"code\":-1,\"message\":\"too many connections, retry\",\"StatusCode\":503}";
+    if stream.write_all(BUSY).await.is_err() || stream.shutdown().await.is_err() {
+        return;
+    }
+    let mut sink = [0u8; 4096];
+    let drain = async {
+        let mut left = 64 * 1024usize;
+        while let Ok(n @ 1..) = stream.read(&mut sink).await {
+            left = left.saturating_sub(n);
+            if left == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
 }

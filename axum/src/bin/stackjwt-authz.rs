@@ -31,7 +31,7 @@ Usage: stackjwt-authz [OPTIONS]
   --deny-anonymous       refuse stream-auth-type: anonymous
   --metrics ADDR         serve Prometheus metrics on ADDR
   --header-timeout SECS  time to send a request's headers; idle keep-alive limit (default 10)
-  --max-connections N    connections served at once (default 4096)
+  --max-connections N    connections served at once; more get 503 (default 4096)
 
 Every request, any method and path, is one check. Credentials: Authorization +
 stream-auth-type headers, else the query of X-Forwarded-Uri / X-Original-URI, else the

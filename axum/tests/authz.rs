@@ -1,0 +1,297 @@
+//! `stackjwt-authz` as a process, over real HTTP: what it allows and refuses, where it finds
+//! credentials, its metrics, its logs, its limits and its shutdown.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::std_instead_of_core, clippy::arithmetic_side_effects, missing_docs)]
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Authz, SECRET, get, jwt, key, now, raw, user_token};
+use stackjwt::dev_token;
+
+fn assert_refused(r: &common::Reply, code: i64, message: &str) {
+    assert_eq!(r.status, 401, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(r.json(), serde_json::json!({"code": code, "message": message, "StatusCode": 401}));
+    assert_eq!(r.header("x-stream-principal"), None);
+}
+
+fn assert_user(r: &common::Reply, id: &str) {
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("x-stream-principal"), Some("user"));
+    assert_eq!(r.header("x-stream-user-id"), Some(id));
+    assert_eq!(r.body, "");
+}
+
+#[test]
+fn allows_valid_credentials_from_every_place_they_come_from() {
+    let s = Authz::start(&[]);
+    let token = user_token("john", Some(now() + 600));
+    assert_user(&jwt(&s.addr, &token), "john");
+    // Any method and path is one check.
+    let post = format!(
+        "POST /api/v1/channels?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\nstream-auth-type: jwt\r\nAuthorization: {token}\r\nContent-Length: 0\r\n\r\n"
+    );
+    assert_user(&raw(&s.addr, post.as_bytes()), "john");
+    // The WebSocket connect URL, as Traefik/Caddy (X-Forwarded-Uri) and NGINX configurations
+    // (X-Original-URI) forward it, and as Envoy appends it to the check's own path.
+    let ws = format!("/connect?json=%7B%7D&api_key=k&authorization={token}&stream-auth-type=jwt");
+    assert_user(&get(&s.addr, "/auth", &[("X-Forwarded-Uri", &ws)]), "john");
+    assert_user(&get(&s.addr, "/auth", &[("X-Original-URI", &ws)]), "john");
+    assert_user(&get(&s.addr, &ws, &[]), "john");
+    // X-Forwarded-Uri comes first; the forwarded URI wins over the check's own query.
+    let anon = "/connect?stream-auth-type=anonymous";
+    assert_user(&get(&s.addr, "/auth", &[("X-Forwarded-Uri", &ws), ("X-Original-URI", anon)]), "john");
+    assert_eq!(get(&s.addr, &ws, &[("X-Original-URI", anon)]).header("x-stream-principal"), Some("anonymous"));
+
+    let mut buf = [0u8; 256];
+    let server = key().server_token(&mut buf).unwrap().to_owned();
+    let r = jwt(&s.addr, &server);
+    assert_eq!((r.status, r.header("x-stream-principal"), r.header("x-stream-user-id")), (200, Some("server"), None));
+    let r = get(&s.addr, "/", &[("stream-auth-type", "anonymous")]);
+    assert_eq!(
+        (r.status, r.header("x-stream-principal"), r.header("x-stream-user-id")),
+        (200, Some("anonymous"), None)
+    );
+}
+
+#[test]
+fn refuses_with_streams_body() {
+    let s = Authz::start(&[]);
+    let valid = user_token("john", None);
+    let mut tampered = valid.clone();
+    tampered.replace_range(tampered.len() - 2.., if valid.ends_with("AA") { "AB" } else { "AA" });
+    assert_refused(&jwt(&s.addr, &user_token("john", Some(now() - 60))), 40, "token expired");
+    assert_refused(&jwt(&s.addr, &tampered), 43, "signature mismatch");
+    assert_refused(&jwt(&s.addr, &format!("Bearer {valid}")), 5, "authorization has a bearer prefix");
+    assert_refused(&get(&s.addr, "/", &[("stream-auth-type", "jwt")]), 5, "missing token");
+    assert_refused(&get(&s.addr, "/", &[]), 5, "unknown stream-auth-type");
+    assert_refused(&jwt(&s.addr, &dev_token("john", &mut [0u8; 256]).unwrap()), 5, "development tokens not allowed");
+    assert_refused(&jwt(&s.addr, "garbage"), 5, "malformed token");
+}
+
+#[test]
+fn flags_reach_the_verifier() {
+    let s = Authz::start(&["--allow-dev", "--deny-anonymous", "--require-exp", "--leeway", "120"]);
+    let dev = dev_token("jane", &mut [0u8; 256]).unwrap().to_owned();
+    assert_refused(&jwt(&s.addr, &dev), 5, "token has no exp");
+    assert_refused(&get(&s.addr, "/", &[("stream-auth-type", "anonymous")]), 5, "anonymous access denied");
+    assert_user(&jwt(&s.addr, &user_token("john", Some(now() - 60))), "john");
+    drop(s);
+    let s = Authz::start(&["--allow-dev"]);
+    let r = jwt(&s.addr, &dev);
+    assert_eq!(
+        (r.status, r.header("x-stream-principal"), r.header("x-stream-user-id")),
+        (200, Some("dev"), Some("jane"))
+    );
+
+    // --alg and --kid: an HS512 key with a kid.
+    let dir = std::env::temp_dir().join(format!("stackjwt-authz-secret-{}", std::process::id()));
+    let secret = "s".repeat(64);
+    std::fs::write(&dir, format!("{secret}\n")).unwrap();
+    let path = dir.to_str().unwrap();
+    let s = Authz::start_with(&["--secret-file", path, "--alg", "HS512", "--kid", "k2"], &[]);
+    let key = stackjwt::Key::new(stackjwt::Algorithm::Hs512, secret.as_bytes()).unwrap().with_kid("k2").unwrap();
+    let mut buf = [0u8; 512];
+    assert_user(&jwt(&s.addr, key.user_token("ann", None, None, &mut buf).unwrap()), "ann");
+    assert_refused(&jwt(&s.addr, &user_token("john", None)), 5, "algorithm not allowed");
+    std::fs::remove_file(&dir).unwrap();
+}
+
+#[test]
+fn refuses_to_start_without_a_good_secret() {
+    let bin = env!("CARGO_BIN_EXE_stackjwt-authz");
+    let run = |args: &[&str], secret: Option<&str>| {
+        let mut cmd = Command::new(bin);
+        cmd.args(["--listen", "127.0.0.1:0"]).args(args).env_remove("STREAM_API_SECRET");
+        if let Some(s) = secret {
+            cmd.env("STREAM_API_SECRET", s);
+        }
+        let out = cmd.stdin(Stdio::null()).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, err) = run(&[], None);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("STREAM_API_SECRET"), "{err}");
+    let (code, err) = run(&[], Some("short"));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("secret shorter than 32 bytes"), "{err}");
+    let (code, err) = run(&["--alg", "rs256"], Some(SECRET));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unknown algorithm"), "{err}");
+    assert!(!err.contains(SECRET));
+    // A short secret is accepted with --weak-secret.
+    let s = Authz::start_with(&["--weak-secret"], &[("STREAM_API_SECRET", "short")]);
+    let weak = stackjwt::Key::new_weak(stackjwt::Algorithm::Hs256, b"short").unwrap();
+    let mut buf = [0u8; 256];
+    assert_user(&jwt(&s.addr, weak.user_token("kim", None, None, &mut buf).unwrap()), "kim");
+}
+
+#[test]
+fn bad_input_gets_a_clear_status_and_the_server_keeps_serving() {
+    let s = Authz::start(&[]);
+    let token = user_token("john", None);
+    assert_refused(&jwt(&s.addr, &"x".repeat(5000)), 5, "token too long");
+    let twice = format!(
+        "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nstream-auth-type: jwt\r\nAuthorization: {token}\r\nAuthorization: {token}\r\n\r\n"
+    );
+    assert_refused(&raw(&s.addr, twice.as_bytes()), 5, "duplicate authorization header");
+    let mut not_utf8 =
+        b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nstream-auth-type: jwt\r\nAuthorization: ".to_vec();
+    not_utf8.extend_from_slice(b"\xff\xfe.\xc3(.x\r\n\r\n");
+    assert_refused(&raw(&s.addr, &not_utf8), 5, "authorization header is not visible ascii");
+    let ws = format!("/c?authorization={token}&authorization={token}&stream-auth-type=jwt");
+    assert_refused(&get(&s.addr, "/", &[("X-Forwarded-Uri", &ws)]), 5, "duplicate authorization query parameter");
+    // Oversized request heads are refused by the HTTP layer with 431.
+    let huge = get(&s.addr, "/", &[("stream-auth-type", "jwt"), ("X-Padding", &"p".repeat(64 * 1024))]);
+    assert_eq!(huge.status, 431, "{huge:?}");
+    // Not HTTP at all.
+    let mut junk = TcpStream::connect(&s.addr).unwrap();
+    junk.write_all(b"\x16\x03\x01\x02\x00 not http\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    junk.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = junk.read_to_end(&mut answer);
+    assert!(answer.is_empty() || answer.starts_with(b"HTTP/1.1 400"), "{answer:?}");
+    assert_user(&jwt(&s.addr, &token), "john");
+}
+
+#[test]
+fn a_slowloris_connection_is_closed_while_others_are_served() {
+    let s = Authz::start(&["--header-timeout", "1"]);
+    let token = user_token("john", None);
+    let mut slow = TcpStream::connect(&s.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n").unwrap();
+    let start = Instant::now();
+    let mut closed_after = None;
+    for _ in 0..40 {
+        assert_user(&jwt(&s.addr, &token), "john");
+        if slow.write_all(b"X-Slow: 1\r\n").is_err() {
+            closed_after = Some(start.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    // The server may close first and the kernel accept a write or two after: read to be sure.
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    let elapsed = closed_after.unwrap_or_else(|| start.elapsed());
+    assert!(elapsed < Duration::from_secs(8), "slow connection still open after {elapsed:?}");
+    assert!(!rest.starts_with(b"HTTP/1.1 200"), "{rest:?}");
+}
+
+#[test]
+fn ten_thousand_connections_at_once_get_an_answer_each() {
+    let s = Authz::start(&["--max-connections", "512"]);
+    let token = user_token("john", None);
+    let request = format!("GET / HTTP/1.1\r\nHost: a\r\nstream-auth-type: jwt\r\nAuthorization: {token}\r\n\r\n");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let answers = runtime.block_on(async {
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10_000));
+        let mut tasks = Vec::with_capacity(10_000);
+        for _ in 0..10_000 {
+            let (addr, request, barrier) = (s.addr.clone(), request.clone(), barrier.clone());
+            tasks.push(tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                let c = tokio::net::TcpStream::connect(addr).await;
+                // Every connection is open before any is used or closed.
+                barrier.wait().await;
+                let mut c = c?;
+                c.write_all(request.as_bytes()).await?;
+                let mut buf = [0u8; 512];
+                let n = c.read(&mut buf).await?;
+                Ok::<Vec<u8>, std::io::Error>(buf.get(..12).filter(|_| n >= 12).unwrap_or_default().to_vec())
+            }));
+        }
+        let mut answers = std::collections::BTreeMap::<String, usize>::new();
+        for t in tasks {
+            let answer = match tokio::time::timeout(Duration::from_secs(60), t).await {
+                Ok(Ok(Ok(head))) => String::from_utf8_lossy(&head).into_owned(),
+                Ok(Ok(Err(e))) => format!("error: {:?}", e.kind()),
+                _ => "no answer in 60 s".to_owned(),
+            };
+            *answers.entry(answer).or_default() += 1;
+        }
+        answers
+    });
+    // Each connection is served (512 at once) or told 503 at once; none waits or is reset.
+    let served = answers.get("HTTP/1.1 200").copied().unwrap_or(0);
+    let busy = answers.get("HTTP/1.1 503").copied().unwrap_or(0);
+    assert_eq!(served + busy, 10_000, "{answers:?}");
+    assert!(served >= 512, "{answers:?}");
+    assert_user(&jwt(&s.addr, &token), "john");
+    let r = get(&s.addr, "/", &[]);
+    assert_eq!(r.status, 401, "still checking after the storm: {r:?}");
+}
+
+#[test]
+fn metrics_count_outcomes_and_time() {
+    let s = Authz::start(&["--metrics", "127.0.0.1:0"]);
+    let token = user_token("john", None);
+    for _ in 0..3 {
+        assert_user(&jwt(&s.addr, &token), "john");
+    }
+    assert_refused(&jwt(&s.addr, &user_token("john", Some(1))), 40, "token expired");
+    let valid = user_token("jane", None);
+    let tampered = format!("{}.{}", valid.rsplit_once('.').unwrap().0, "A".repeat(43));
+    assert_refused(&jwt(&s.addr, &tampered), 43, "signature mismatch");
+    assert_refused(&jwt(&s.addr, "x"), 5, "malformed token");
+    let r = get(s.metrics.as_ref().unwrap(), "/metrics", &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4"));
+    for line in [
+        r#"stackjwt_authz_requests_total{outcome="allowed",principal="user"} 3"#,
+        r#"stackjwt_authz_requests_total{outcome="refused",code="40"} 1"#,
+        r#"stackjwt_authz_requests_total{outcome="refused",code="43"} 1"#,
+        r#"stackjwt_authz_requests_total{outcome="refused",code="5"} 1"#,
+        r#"stackjwt_authz_check_seconds_bucket{le="+Inf"} 6"#,
+        "stackjwt_authz_check_seconds_count 6",
+    ] {
+        assert!(r.body.lines().any(|l| l == line), "missing {line:?} in\n{}", r.body);
+    }
+}
+
+#[test]
+fn logs_say_why_and_never_show_a_token_or_the_secret() {
+    let mut s = Authz::start_with(&[], &[("STREAM_API_SECRET", SECRET), ("RUST_LOG", "debug")]);
+    let expired = user_token("john", Some(now() - 60));
+    assert_refused(&jwt(&s.addr, &expired), 40, "token expired");
+    assert_refused(&jwt(&s.addr, &format!("Bearer {expired}")), 5, "authorization has a bearer prefix");
+    s.terminate();
+    let mut log = String::new();
+    s.stderr().read_to_string(&mut log).unwrap();
+    assert!(log.contains("token expired") && log.contains("bearer prefix"), "{log}");
+    let signature = expired.rsplit('.').next().unwrap();
+    assert!(!log.contains(signature) && !log.contains(SECRET), "{log}");
+}
+
+#[test]
+fn sigterm_stops_it_gracefully() {
+    let mut s = Authz::start(&[]);
+    let token = user_token("john", None);
+    // An idle keep-alive connection must not hold the shutdown up.
+    let mut idle = TcpStream::connect(&s.addr).unwrap();
+    idle.write_all(
+        format!("GET / HTTP/1.1\r\nHost: a\r\nstream-auth-type: jwt\r\nAuthorization: {token}\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut buf = [0u8; 256];
+    let n = idle.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let start = Instant::now();
+    s.terminate();
+    let status = loop {
+        if let Some(status) = s.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "still running 5 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(TcpStream::connect(&s.addr).is_err(), "still accepting after shutdown");
+}

@@ -7,7 +7,8 @@
 //! forwarded URI (`X-Forwarded-Uri`, else `X-Original-URI`), else from this request's own
 //! query (Envoy appends the original path to the check request's). Allowed: `200`, empty body,
 //! `X-Stream-Principal: user|server|dev|anonymous` and, for users and dev tokens,
-//! `X-Stream-User-Id`. Refused: Stream's JSON error body and status.
+//! `X-Stream-User-Id`. Refused: Stream's JSON error body and status, and the same body in
+//! `X-Stream-Error` for proxies that answer the client themselves.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -33,6 +34,10 @@ use crate::{Keys, Principal, Refusal, StreamAuth};
 pub const PRINCIPAL_HEADER: &str = "x-stream-principal";
 /// The header carrying the user id of an allowed user (or dev token).
 pub const USER_ID_HEADER: &str = "x-stream-user-id";
+/// The header carrying Stream's JSON error body on a refusal, for proxies that answer the
+/// client themselves (NGINX's `auth_request` drops the check's body; `auth_request_set` can
+/// copy this header into its own 401).
+pub const ERROR_HEADER: &str = "x-stream-error";
 /// Forwarded-URI headers, in the order they are read: Traefik and Caddy send the first, NGINX
 /// configurations conventionally set the second.
 pub const FORWARDED_URI_HEADERS: [&str; 2] = ["x-forwarded-uri", "x-original-uri"];
@@ -130,9 +135,15 @@ impl<K: Keys> Authz<K> {
             }
             Err(refusal) => {
                 tracing::debug!(status = refusal.status().as_u16(), code = refusal.stream_code(), %refusal, "refused");
-                let mut response = Response::new(Full::new(Bytes::from(refusal.stream_json())));
+                let body = refusal.stream_json();
+                let mut response = Response::new(Full::new(Bytes::from(body.clone())));
                 *response.status_mut() = refusal.status();
-                response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                let h = response.headers_mut();
+                h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                // Stream's bodies are printable ASCII (fixed messages and numbers).
+                if let Ok(value) = HeaderValue::try_from(body) {
+                    h.insert(ERROR_HEADER, value);
+                }
                 response
             }
         }

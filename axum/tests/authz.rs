@@ -19,6 +19,7 @@ fn assert_refused(r: &common::Reply, code: i64, message: &str) {
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.json(), serde_json::json!({"code": code, "message": message, "StatusCode": 401}));
     assert_eq!(r.header("x-stream-principal"), None);
+    assert_eq!(r.header("x-stream-error"), Some(r.body.as_str()));
 }
 
 fn assert_user(r: &common::Reply, id: &str) {

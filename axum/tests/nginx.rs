@@ -1,0 +1,245 @@
+//! `stackjwt-authz` behind a real NGINX (`auth_request`), in front of an upstream that
+//! records what reaches it. The configuration is the README's.
+//!
+//! Skipped, with the reason printed, when `nginx` is not installed, unless
+//! `STACKJWT_REQUIRE_NGINX=1` (as `.ci/run` sets), which makes the skip a failure.
+//! `cargo test -p stackjwt-axum --test nginx -- --nocapture` prints the transcript.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::std_instead_of_core, clippy::arithmetic_side_effects, missing_docs)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Authz, get, now, user_token};
+use stackjwt::dev_token;
+
+/// The NGINX configuration under test, as the README shows it (paths and ports filled in).
+const SITE: &str = r#"
+    server {
+        listen 127.0.0.1:NGINX_PORT;
+
+        # Every request is checked by stackjwt-authz first.
+        location = /_stream_auth {
+            internal;
+            proxy_pass http://AUTHZ/;
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            # The original URI, for the WebSocket connect's query token.
+            proxy_set_header X-Original-URI $request_uri;
+        }
+
+        location / {
+            auth_request /_stream_auth;
+            auth_request_set $stream_user $upstream_http_x_stream_user_id;
+            auth_request_set $stream_principal $upstream_http_x_stream_principal;
+            auth_request_set $stream_error $upstream_http_x_stream_error;
+            # Set (or cleared) here, so a client cannot send its own.
+            proxy_set_header X-Stream-User-Id $stream_user;
+            proxy_set_header X-Stream-Principal $stream_principal;
+            proxy_pass http://UPSTREAM;
+
+            # Refusals keep Stream's JSON body (code 40 tells a client to refresh its token).
+            error_page 401 = @stream_refused;
+        }
+
+        location @stream_refused {
+            default_type application/json;
+            return 401 $stream_error;
+        }
+    }
+"#;
+
+/// One request the upstream received: its path and the two identity headers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Seen {
+    path: String,
+    user_id: Option<String>,
+    principal: Option<String>,
+}
+
+/// An upstream that answers 200 to anything and records what it saw.
+fn upstream() -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+            let (mut user_id, mut principal) = (None, None);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':') {
+                    let v = Some(v.trim().to_owned());
+                    match k.to_ascii_lowercase().as_str() {
+                        "x-stream-user-id" => user_id = v,
+                        "x-stream-principal" => principal = v,
+                        _ => {}
+                    }
+                }
+            }
+            log.lock().unwrap().push(Seen { path, user_id, principal });
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nupstream");
+        }
+    });
+    (addr, seen)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Nginx {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_nginx(bin: &Path, sites: &str) -> Nginx {
+    let dir = std::env::temp_dir().join(format!("stackjwt-nginx-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.display();
+    let conf = format!(
+        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
+         events {{ worker_connections 256; }}\n\
+         http {{\n    access_log {d}/access.log;\n    client_body_temp_path {d}/body;\n    proxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\n    uwsgi_temp_path {d}/uwsgi;\n    scgi_temp_path {d}/scgi;\n{sites}}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = Command::new(bin)
+        .arg("-p")
+        .arg(&dir)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    Nginx { child, dir }
+}
+
+fn wait_for(addr: &str, nginx: &mut Nginx) {
+    let start = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        if let Some(status) = nginx.child.try_wait().unwrap() {
+            let log = std::fs::read_to_string(nginx.dir.join("error.log")).unwrap_or_default();
+            panic!("nginx exited with {status}:\n{log}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "nginx did not start listening");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn find_nginx() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
+        .map(|d| d.join("nginx"))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn behind_nginx_only_valid_credentials_reach_the_upstream() {
+    let Some(bin) = find_nginx() else {
+        assert!(
+            std::env::var("STACKJWT_REQUIRE_NGINX").as_deref() != Ok("1"),
+            "nginx is not installed and STACKJWT_REQUIRE_NGINX=1"
+        );
+        eprintln!(
+            "skipped: nginx is not installed (apt-get install nginx); set STACKJWT_REQUIRE_NGINX=1 to fail instead"
+        );
+        return;
+    };
+    let authz = Authz::start(&[]);
+    let strict = Authz::start(&["--deny-anonymous"]);
+    let (upstream, seen) = upstream();
+    let (port, strict_port) = (free_port(), free_port());
+    let site = |port: u16, authz: &str| {
+        SITE.replace("NGINX_PORT", &port.to_string()).replace("AUTHZ", authz).replace("UPSTREAM", &upstream)
+    };
+    let sites = site(port, &authz.addr) + &site(strict_port, &strict.addr);
+    let mut nginx = start_nginx(&bin, &sites);
+    let (front, strict_front) = (format!("127.0.0.1:{port}"), format!("127.0.0.1:{strict_port}"));
+    wait_for(&front, &mut nginx);
+    wait_for(&strict_front, &mut nginx);
+
+    let valid = user_token("john", Some(now() + 600));
+    let expired = user_token("john", Some(now() - 60));
+    let tampered = format!("{}.{}", valid.rsplit_once('.').unwrap().0, "A".repeat(43));
+    let dev = dev_token("john", &mut [0u8; 256]).unwrap().to_owned();
+    let bearer = format!("Bearer {valid}");
+    let ws = format!("/connect?api_key=k&authorization={valid}&stream-auth-type=jwt");
+
+    let mut reached = 0;
+    let mut check = |what: &str, addr: &str, path: &str, headers: &[(&str, &str)], want: Result<Seen, (i64, &str)>| {
+        let r = get(addr, path, headers);
+        let got = seen.lock().unwrap().get(reached).cloned();
+        match want {
+            Ok(expected) => {
+                assert_eq!((r.status, r.body.as_str()), (200, "upstream"), "{what}: {r:?}");
+                assert_eq!(got.as_ref(), Some(&expected), "{what}");
+                reached += 1;
+                eprintln!("{what:<44} -> 200, upstream saw {:?} {:?}", expected.principal, expected.user_id);
+            }
+            Err((code, message)) => {
+                assert_eq!(r.status, 401, "{what}: {r:?}");
+                assert_eq!(r.header("content-type"), Some("application/json"), "{what}");
+                let body = serde_json::json!({"code": code, "message": message, "StatusCode": 401});
+                assert_eq!(r.json(), body, "{what}");
+                assert_eq!(got, None, "{what}: reached the upstream");
+                eprintln!("{what:<44} -> 401 {}", r.body);
+            }
+        }
+    };
+    let seen_as = |path: &str, principal: &str, user: Option<&str>| {
+        Ok(Seen { path: path.to_owned(), principal: Some(principal.to_owned()), user_id: user.map(str::to_owned) })
+    };
+    let jwt = |token: &'static str| [("stream-auth-type", "jwt"), ("Authorization", token)];
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let (valid_s, expired_s, tampered_s, bearer_s, dev_s) =
+        (leak(valid), leak(expired), leak(tampered), leak(bearer), leak(dev));
+
+    check("valid user token", &front, "/channels", &jwt(valid_s), seen_as("/channels", "user", Some("john")));
+    check("expired token", &front, "/channels", &jwt(expired_s), Err((40, "token expired")));
+    check("tampered token", &front, "/channels", &jwt(tampered_s), Err((43, "signature mismatch")));
+    check("Bearer-prefixed token", &front, "/channels", &jwt(bearer_s), Err((5, "authorization has a bearer prefix")));
+    check("jwt auth type, no token", &front, "/channels", &[("stream-auth-type", "jwt")], Err((5, "missing token")));
+    check("no credentials", &front, "/channels", &[], Err((5, "unknown stream-auth-type")));
+    check("dev token (not allowed)", &front, "/channels", &jwt(dev_s), Err((5, "development tokens not allowed")));
+    let spoof = [("stream-auth-type", "anonymous"), ("X-Stream-User-Id", "admin"), ("X-Stream-Principal", "server")];
+    check("anonymous, spoofing X-Stream-User-Id", &front, "/feed", &spoof, seen_as("/feed", "anonymous", None));
+    check("WebSocket connect, token in the query", &front, &ws, &[], seen_as(&ws, "user", Some("john")));
+    let anonymous = [("stream-auth-type", "anonymous")];
+    check("anonymous, --deny-anonymous", &strict_front, "/feed", &anonymous, Err((5, "anonymous access denied")));
+    check(
+        "valid user token, --deny-anonymous",
+        &strict_front,
+        "/x",
+        &jwt(valid_s),
+        seen_as("/x", "user", Some("john")),
+    );
+}

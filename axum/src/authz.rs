@@ -6,8 +6,8 @@
 //! 2xx. Credentials come from `Authorization` + `stream-auth-type`, else from the query of the
 //! forwarded URI (`X-Forwarded-Uri`, else `X-Original-URI`), else from this request's own
 //! query (Envoy appends the original path to the check request's). Allowed: `200`, empty body,
-//! `X-Stream-Principal: user|server|dev|anonymous` and, for users and dev tokens,
-//! `X-Stream-User-Id`. Refused: Stream's JSON error body and status, and the same body in
+//! `X-Stream-Principal: user|server|dev|anonymous` and `X-Stream-User-Id` (empty for server
+//! and anonymous callers). Refused: Stream's JSON error body and status, and the same body in
 //! `X-Stream-Error` for proxies that answer the client themselves.
 
 use std::convert::Infallible;
@@ -32,7 +32,8 @@ use crate::{Keys, Principal, Refusal, StreamAuth};
 
 /// The header naming the kind of caller on an allowed request.
 pub const PRINCIPAL_HEADER: &str = "x-stream-principal";
-/// The header carrying the user id of an allowed user (or dev token).
+/// The header carrying the user id of an allowed user (or dev token); empty for server and
+/// anonymous callers.
 pub const USER_ID_HEADER: &str = "x-stream-user-id";
 /// The header carrying Stream's JSON error body on a refusal, for proxies that answer the
 /// client themselves (NGINX's `auth_request` drops the check's body; `auth_request_set` can
@@ -128,9 +129,9 @@ impl<K: Keys> Authz<K> {
                 let mut response = Response::new(Full::new(Bytes::new()));
                 let h = response.headers_mut();
                 h.insert(PRINCIPAL_HEADER, HeaderValue::from_static(principal.kind()));
-                if let Some(id) = user_id {
-                    h.insert(USER_ID_HEADER, id);
-                }
+                // Always sent, empty without a user: proxies that copy it only when present
+                // (Traefik, Caddy) then replace a client's own X-Stream-User-Id too.
+                h.insert(USER_ID_HEADER, user_id.unwrap_or_else(|| HeaderValue::from_static("")));
                 response
             }
             Err(refusal) => {

@@ -118,7 +118,7 @@ async fn refusals_are_answered_by_the_layer_with_streams_body() {
     assert_refused(&send(&base, "/", &[("stream-auth-type", b"jwt")]).await, 401, 5, "missing token");
     assert_refused(&send(&base, "/", &[]).await, 401, 5, "unknown stream-auth-type");
     assert_refused(
-        &jwt(&base, &dev_token("john", &mut [0u8; 256]).unwrap()).await,
+        &jwt(&base, dev_token("john", &mut [0u8; 256]).unwrap()).await,
         401,
         5,
         "development tokens not allowed",

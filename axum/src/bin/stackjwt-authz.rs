@@ -1,6 +1,9 @@
 //! `stackjwt-authz`: a forward-auth server that checks Stream Chat tokens, for NGINX
 //! `auth_request`, Envoy `ext_authz`, Traefik `ForwardAuth` and Caddy `forward_auth`.
 
+// A std crate: the core crate's no_std import lint does not apply.
+#![allow(clippy::std_instead_of_core)]
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! The three HMAC algorithms of RFC 7518 section 3.2 and the keyed MAC state behind them.
 
+use hmac::block_api::HmacCore;
+use hmac::digest::block_api::CoreProxy as _;
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::{Sha256, Sha384, Sha512};
 
@@ -43,6 +45,16 @@ impl Algorithm {
         }
     }
 
+    /// The header segment minted for keys without a kid: base64url of
+    /// `{"alg":"HS256","typ":"JWT"}` (the JS SDK's bytes) or its HS384/HS512 form.
+    pub(crate) const fn header_segment(self) -> &'static [u8] {
+        match self {
+            Self::Hs256 => b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+            Self::Hs384 => b"eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9",
+            Self::Hs512 => b"eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9",
+        }
+    }
+
     /// The length of the signature segment: the MAC in base64url without padding.
     #[must_use]
     pub const fn signature_len(self) -> usize {
@@ -50,7 +62,9 @@ impl Algorithm {
     }
 }
 
-/// A keyed HMAC state, cloned per token so the key schedule is computed once per key.
+/// A keyed HMAC state: the two hash cores after the key's inner and outer pad blocks (HMAC's
+/// key schedule, computed once per key), with no block buffer. Each MAC starts from a copy of
+/// them, so a key holds 80 bytes of state for HS256 and 160 for HS384/HS512.
 ///
 /// The operations go through a table chosen when the key is made, not through a `match` on
 /// the algorithm: a program that only ever makes HS256 keys (with a constant `Algorithm`)
@@ -63,29 +77,23 @@ pub(crate) struct MacState {
 
 #[derive(Clone)]
 enum Inner {
-    Hs256(Hmac<Sha256>),
-    Hs384(Hmac<Sha384>),
-    Hs512(Hmac<Sha512>),
+    Hs256(HmacCore<Sha256>),
+    Hs384(HmacCore<Sha384>),
+    Hs512(HmacCore<Sha512>),
 }
 
 struct Ops {
-    update: fn(&mut Inner, &[u8]),
     mac: fn(&Inner, &[u8], &mut [u8; MAX_MAC_LEN]) -> usize,
 }
 
 macro_rules! ops {
-    ($name:ident, $variant:ident) => {
+    ($name:ident, $variant:ident, $hash:ty) => {
         static $name: Ops = Ops {
-            update: |inner, data| {
-                if let Inner::$variant(m) = inner {
-                    m.update(data);
-                }
-            },
-            // Clones only this algorithm's state (not the enum, sized for SHA-512), so the
+            // Copies only this algorithm's cores (not the enum, sized for SHA-512), so the
             // stack holds one HMAC state of the key's own size.
             mac: |inner, data, out| match inner {
-                Inner::$variant(m) => {
-                    let mut m = m.clone();
+                Inner::$variant(core) => {
+                    let mut m = Hmac::<$hash>::compose(core.clone(), Default::default());
                     m.update(data);
                     copy_tag(out, &m.finalize().into_bytes())
                 }
@@ -95,9 +103,9 @@ macro_rules! ops {
     };
 }
 
-ops!(HS256_OPS, Hs256);
-ops!(HS384_OPS, Hs384);
-ops!(HS512_OPS, Hs512);
+ops!(HS256_OPS, Hs256, Sha256);
+ops!(HS384_OPS, Hs384, Sha384);
+ops!(HS512_OPS, Hs512, Sha512);
 
 impl MacState {
     /// Keys a new state. HMAC accepts secrets of any length; the length policy is the caller's.
@@ -107,19 +115,13 @@ impl MacState {
     #[inline(always)]
     pub(crate) fn new(alg: Algorithm, secret: &[u8]) -> Option<Self> {
         Some(match alg {
-            Algorithm::Hs256 => Self { inner: Inner::Hs256(Hmac::new_from_slice(secret).ok()?), ops: &HS256_OPS },
-            Algorithm::Hs384 => Self { inner: Inner::Hs384(Hmac::new_from_slice(secret).ok()?), ops: &HS384_OPS },
-            Algorithm::Hs512 => Self { inner: Inner::Hs512(Hmac::new_from_slice(secret).ok()?), ops: &HS512_OPS },
+            Algorithm::Hs256 => Self { inner: Inner::Hs256(HmacCore::new_from_slice(secret).ok()?), ops: &HS256_OPS },
+            Algorithm::Hs384 => Self { inner: Inner::Hs384(HmacCore::new_from_slice(secret).ok()?), ops: &HS384_OPS },
+            Algorithm::Hs512 => Self { inner: Inner::Hs512(HmacCore::new_from_slice(secret).ok()?), ops: &HS512_OPS },
         })
     }
 
-    /// Feeds `data` into this state (used once per key, for its header).
-    pub(crate) fn update(&mut self, data: &[u8]) {
-        (self.ops.update)(&mut self.inner, data);
-    }
-
-    /// The MAC of everything fed so far followed by `data`, into `out`; returns the tag (the
-    /// first `mac_len` bytes of `out`). The state itself is unchanged.
+    /// The MAC of `data` into `out`; returns the tag (the first `mac_len` bytes of `out`).
     pub(crate) fn mac<'o>(&self, data: &[u8], out: &'o mut [u8; MAX_MAC_LEN]) -> &'o [u8] {
         let n = (self.ops.mac)(&self.inner, data, out);
         out.get(..n).unwrap_or_default()

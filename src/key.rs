@@ -2,35 +2,45 @@
 
 use core::fmt;
 
-use heapless::{String, Vec};
+use heapless::String;
 
 use crate::Error;
 use crate::algorithm::{Algorithm, MacState};
 use crate::base64::{self, Encoder};
-use crate::json::write::{self, Sink};
+use crate::json::write::{self, Sink as _};
 
 /// The longest key id [`Key::with_kid`] accepts, in bytes.
 pub const MAX_KID_LEN: usize = 64;
 
-/// Room for the longest header segment: `{"alg":"HS256","typ":"JWT","kid":"<64 bytes>"}`.
-const MAX_HEADER_SEGMENT_LEN: usize = header_segment_len(MAX_KID_LEN);
+/// Room for the longest header JSON: `{"alg":"HS256","typ":"JWT","kid":"<64 bytes>"}`.
+const MAX_HEADER_JSON_LEN: usize = header_json_len(MAX_KID_LEN);
+
+/// The length of the header JSON minted for a key whose kid is `kid_len` bytes (0 for none).
+const fn header_json_len(kid_len: usize) -> usize {
+    // {"alg":"HS256","typ":"JWT"} is 27 bytes; ,"kid":"..." adds 9 plus the kid.
+    if kid_len == 0 { 27 } else { kid_len.saturating_add(36) }
+}
 
 /// The length of a header segment minted for a key whose kid is `kid_len` bytes (0 for none).
 pub(crate) const fn header_segment_len(kid_len: usize) -> usize {
-    // {"alg":"HS256","typ":"JWT"} is 27 bytes; ,"kid":"..." adds 9 plus the kid.
-    let json = if kid_len == 0 { 27 } else { kid_len.saturating_add(36) };
-    base64::encoded_len(json)
+    base64::encoded_len(header_json_len(kid_len))
 }
 
 /// An HMAC key for one [`Algorithm`], with an optional key id.
 ///
-/// The secret's HMAC key schedule is computed once here, and so is the MAC state after the
-/// key's own header segment, so each token costs only its payload's hashing. The secret itself
-/// is not kept, but the precomputed states are as good as the secret: whoever reads them can
-/// mint tokens. With the `zeroize` feature (on by default) they are wiped when the key is
+/// The secret's HMAC key schedule is computed once here: the key keeps the two hash states
+/// after HMAC's inner and outer pad blocks, and each token costs only the hashing of its own
+/// `header.payload`. The secret itself is not kept, but the precomputed states are as good as
+/// the secret: whoever reads them can mint tokens. With the `zeroize` feature (on by default) they are wiped when the key is
 /// dropped, and so is the copy of a state each token works on; clones are wiped like the
 /// original. `Debug` prints the algorithm and kid only. A `Key` is `Send + Sync`: share one by
 /// reference across threads.
+///
+/// Size: the two hash states (80 bytes for HS256, 160 for HS384/HS512, in one enum sized for
+/// the larger), the kid (up to [`MAX_KID_LEN`] bytes) and the algorithm: 248 bytes on 32-bit
+/// targets (thumbv6m/v7m/v7em, riscv32), 272 on 64-bit ones (`u128` counters align to 16). The
+/// header segment is not stored: without a kid it is one of three constants, and with one it
+/// is encoded when a token is minted (about 40 bytes of base64).
 ///
 /// ```
 /// use stackjwt::{Algorithm, Error, Key};
@@ -43,14 +53,10 @@ pub(crate) const fn header_segment_len(kid_len: usize) -> usize {
 /// ```
 #[derive(Clone)]
 pub struct Key {
-    alg: Algorithm,
-    /// Keyed state before any input: for tokens whose header is not our own.
+    /// Keyed HMAC state (no input yet).
     mac: MacState,
-    /// Keyed state after `header.`: for minting, and for verifying tokens with our header.
-    after_header: MacState,
-    /// Our header segment (base64url of the header JSON).
-    header: Vec<u8, MAX_HEADER_SEGMENT_LEN>,
     kid: String<MAX_KID_LEN>,
+    alg: Algorithm,
 }
 
 impl Key {
@@ -78,13 +84,7 @@ impl Key {
             return Err(Error::EmptySecret);
         }
         let mac = MacState::new(alg, secret).ok_or(Error::EmptySecret)?;
-        Ok(Self::from_state(alg, mac))
-    }
-
-    fn from_state(alg: Algorithm, mac: MacState) -> Self {
-        let mut key = Self { alg, after_header: mac.clone(), mac, header: Vec::new(), kid: String::new() };
-        key.rebuild_header();
-        key
+        Ok(Self { mac, kid: String::new(), alg })
     }
 
     /// Adds a key id, written into minted headers as `"kid"` after `"typ"` and required to
@@ -99,7 +99,6 @@ impl Key {
             return Err(Error::InvalidKid);
         }
         self.kid = String::try_from(kid).map_err(|_| Error::InvalidKid)?;
-        self.rebuild_header();
         Ok(self)
     }
 
@@ -115,37 +114,57 @@ impl Key {
         (!self.kid.is_empty()).then_some(self.kid.as_str())
     }
 
-    pub(crate) fn header_segment(&self) -> &[u8] {
-        &self.header
+    /// The length of this key's header segment.
+    pub(crate) fn header_segment_len(&self) -> usize {
+        header_segment_len(self.kid.len())
     }
 
-    pub(crate) fn mac(&self) -> &MacState {
-        &self.mac
-    }
-
-    pub(crate) fn mac_after_header(&self) -> &MacState {
-        &self.after_header
-    }
-
-    fn rebuild_header(&mut self) {
-        let mut seg = [0u8; MAX_HEADER_SEGMENT_LEN];
-        let mut enc = Encoder::url(&mut seg);
-        enc.put(b"{\"alg\":\"");
-        enc.put(self.alg.name().as_bytes());
-        enc.put(b"\",\"typ\":\"JWT\"");
-        if !self.kid.is_empty() {
-            enc.put(b",\"kid\":");
-            write::string(&mut enc, &self.kid);
+    /// Writes this key's header segment into `out`, which must be exactly
+    /// [`header_segment_len`](Self::header_segment_len) long.
+    pub(crate) fn write_header_segment(&self, out: &mut [u8]) {
+        if self.kid.is_empty() {
+            out.copy_from_slice(self.alg.header_segment().get(..out.len()).unwrap_or_default());
+            return;
         }
-        enc.put(b"}");
-        let n = enc.finish();
-        self.header.clear();
-        // The buffer is sized for the longest kid, so this always fits.
-        let _ = self.header.extend_from_slice(seg.get(..n).unwrap_or_default());
-        let mut state = self.mac.clone();
-        state.update(&self.header);
-        state.update(b".");
-        self.after_header = state;
+        let mut json = [0u8; MAX_HEADER_JSON_LEN];
+        let json = self.header_json(&mut json);
+        let mut enc = Encoder::url(out);
+        enc.put(json);
+        enc.finish();
+    }
+
+    /// This key's header JSON, written into `buf`.
+    fn header_json<'b>(&self, buf: &'b mut [u8; MAX_HEADER_JSON_LEN]) -> &'b [u8] {
+        let mut sink = write::SliceSink { out: buf, len: 0 };
+        sink.put(b"{\"alg\":\"");
+        sink.put(self.alg.name().as_bytes());
+        sink.put(b"\",\"typ\":\"JWT\"");
+        if !self.kid.is_empty() {
+            sink.put(b",\"kid\":");
+            // A kid needs no escaping (`with_kid` checks), so this is `"kid"`.
+            write::string(&mut sink, &self.kid);
+        }
+        sink.put(b"}");
+        let len = sink.len;
+        sink.out.get(..len).unwrap_or_default()
+    }
+
+    /// Whether `segment` is byte for byte the header segment this key mints.
+    pub(crate) fn is_own_header(&self, segment: &[u8]) -> bool {
+        if self.kid.is_empty() {
+            return segment == self.alg.header_segment();
+        }
+        if segment.len() != self.header_segment_len() {
+            return false;
+        }
+        let mut ours = [0u8; base64::encoded_len(MAX_HEADER_JSON_LEN)];
+        let ours = ours.get_mut(..segment.len()).unwrap_or_default();
+        self.write_header_segment(ours);
+        segment == ours
+    }
+
+    pub(crate) const fn mac(&self) -> &MacState {
+        &self.mac
     }
 }
 
@@ -174,18 +193,51 @@ mod tests {
         }
     }
 
+    /// The header segment a key writes, decoded.
+    fn header_json(k: &Key) -> std::vec::Vec<u8> {
+        let mut seg = std::vec![0u8; k.header_segment_len()];
+        k.write_header_segment(&mut seg);
+        assert!(k.is_own_header(&seg));
+        let mut out = [0u8; 128];
+        crate::base64::decode_url(crate::Segment::Header, &seg, &mut out).unwrap().to_vec()
+    }
+
     #[test]
     fn header_segments() {
         let k = Key::new(Algorithm::Hs256, &[0; 32]).unwrap();
-        assert_eq!(k.header_segment(), b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9");
-        let k = k.with_kid("2026-11").unwrap();
-        let mut out = [0u8; 64];
-        let json = crate::base64::decode_url(crate::Segment::Header, k.header_segment(), &mut out).unwrap();
-        assert_eq!(json, br#"{"alg":"HS256","typ":"JWT","kid":"2026-11"}"#);
-        assert_eq!(k.header_segment().len(), header_segment_len(7));
-        let k = Key::new(Algorithm::Hs512, &[0; 64]).unwrap();
-        let json = crate::base64::decode_url(crate::Segment::Header, k.header_segment(), &mut out).unwrap();
-        assert_eq!(json, br#"{"alg":"HS512","typ":"JWT"}"#);
+        assert_eq!(header_json(&k), br#"{"alg":"HS256","typ":"JWT"}"#);
+        assert_eq!(
+            header_json(&k.clone().with_kid("2026-11").unwrap()),
+            br#"{"alg":"HS256","typ":"JWT","kid":"2026-11"}"#
+        );
+        assert_eq!(header_json(&Key::new(Algorithm::Hs384, &[0; 48]).unwrap()), br#"{"alg":"HS384","typ":"JWT"}"#);
+        assert_eq!(header_json(&Key::new(Algorithm::Hs512, &[0; 64]).unwrap()), br#"{"alg":"HS512","typ":"JWT"}"#);
+        for kid_len in 1..=MAX_KID_LEN {
+            let k = k.clone().with_kid(&"k".repeat(kid_len)).unwrap();
+            let json = header_json(&k);
+            assert_eq!(json.len(), header_json_len(kid_len));
+            assert_eq!(k.header_segment_len(), base64::encoded_len(json.len()));
+        }
+    }
+
+    #[test]
+    fn own_headers_are_recognized_exactly() {
+        let plain = Key::new(Algorithm::Hs256, &[0; 32]).unwrap();
+        let kid = plain.clone().with_kid("2026-11").unwrap();
+        let other_kid = plain.clone().with_kid("2026-12").unwrap();
+        let hs512 = Key::new(Algorithm::Hs512, &[0; 64]).unwrap();
+        let seg = |k: &Key| {
+            let mut s = std::vec![0u8; k.header_segment_len()];
+            k.write_header_segment(&mut s);
+            s
+        };
+        for (a, b) in [(&plain, &kid), (&kid, &other_kid), (&plain, &hs512), (&kid, &plain)] {
+            assert!(!a.is_own_header(&seg(b)));
+        }
+        let mut truncated = seg(&kid);
+        truncated.pop();
+        assert!(!kid.is_own_header(&truncated));
+        assert!(!kid.is_own_header(b""));
     }
 
     #[test]
@@ -195,7 +247,7 @@ mod tests {
             assert_eq!(k.clone().with_kid(bad).unwrap_err(), Error::InvalidKid, "{bad}");
         }
         let long = "k".repeat(MAX_KID_LEN);
-        assert_eq!(k.with_kid(&long).unwrap().header_segment().len(), MAX_HEADER_SEGMENT_LEN);
+        assert_eq!(k.with_kid(&long).unwrap().kid(), Some(long.as_str()));
     }
 
     #[test]
@@ -203,6 +255,13 @@ mod tests {
         let k = Key::new(Algorithm::Hs256, &[0xab; 32]).unwrap().with_kid("k1").unwrap();
         let d = format!("{k:?}");
         assert_eq!(d, r#"Key { alg: Hs256, kid: Some("k1"), .. }"#);
+    }
+
+    #[test]
+    fn key_size_is_the_documented_one() {
+        // 248 bytes on 32-bit targets, where the Cortex-M program prints and checks it.
+        let expected = if cfg!(target_pointer_width = "64") { 272 } else { 248 };
+        assert_eq!(core::mem::size_of::<Key>(), expected);
     }
 
     #[test]

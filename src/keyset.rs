@@ -118,7 +118,7 @@ mod sealed {
 /// One key: a header's kid, if any, must name it when the key has a kid.
 impl<'k> KeySource<'k> for &'k Key {
     fn own_header_key(self, header: &[u8]) -> Option<&'k Key> {
-        (header == self.header_segment()).then_some(self)
+        self.is_own_header(header).then_some(self)
     }
 
     fn key_for(self, kid: Option<&dyn Fn(&str) -> bool>) -> Result<&'k Key, Error> {
@@ -132,7 +132,7 @@ impl<'k> KeySource<'k> for &'k Key {
 /// A key set: the header's kid picks the key, and no kid means the default key.
 impl<'k, const N: usize> KeySource<'k> for &'k KeySet<N> {
     fn own_header_key(self, header: &[u8]) -> Option<&'k Key> {
-        self.keys.iter().find(|k| header == k.header_segment())
+        self.keys.iter().find(|k| k.is_own_header(header))
     }
 
     fn key_for(self, kid: Option<&dyn Fn(&str) -> bool>) -> Result<&'k Key, Error> {

@@ -144,13 +144,13 @@ impl Key {
     /// [`Error::TooManyMembers`], [`Error::InvalidClaim`], [`Error::EmptyUserId`],
     /// [`Error::MissingSubject`].
     pub fn sign<'b, T: Serialize + ?Sized>(&self, claims: &T, buf: &'b mut [u8]) -> Result<&'b str, Error> {
-        let start = self.header_segment().len().saturating_add(1);
+        let start = self.header_segment_len().saturating_add(1);
         // The JSON is written as is where the payload goes, checked, then encoded in place.
         let mut sink = SliceSink { out: buf.get_mut(start..).unwrap_or_default(), len: 0 };
         ser::to_sink(&mut sink, claims).map_err(|_| Error::ClaimsNotSerializable)?;
         let json_len = sink.len;
         let payload_len = base64::encoded_len(json_len);
-        let needed = token_len(self.header_segment().len(), json_len, self.algorithm());
+        let needed = token_len(self.header_segment_len(), json_len, self.algorithm());
         if buf.len() < needed {
             return Err(Error::BufferTooSmall { needed });
         }
@@ -180,7 +180,7 @@ impl Key {
     pub fn user_token_len(&self, user_id: &str, exp: Option<u64>, iat: Option<u64>) -> usize {
         let mut c = Counter::default();
         user_claims(&mut c, user_id, exp, iat);
-        token_len(self.header_segment().len(), c.0, self.algorithm())
+        token_len(self.header_segment_len(), c.0, self.algorithm())
     }
 
     /// Writes `header.payload.signature` into `buf`; `payload` writes the claims JSON.
@@ -192,7 +192,7 @@ impl Key {
         buf: &'b mut [u8],
         payload: &mut dyn FnMut(&mut Encoder<'_>) -> Result<(), Error>,
     ) -> Result<&'b str, Error> {
-        let payload_start = self.header_segment().len().saturating_add(1);
+        let payload_start = self.header_segment_len().saturating_add(1);
         let mut enc = Encoder::url(buf.get_mut(payload_start..).unwrap_or_default());
         payload(&mut enc)?;
         let payload_len = enc.finish();
@@ -202,21 +202,21 @@ impl Key {
     /// Completes a token whose encoded payload (`payload_len` bytes) already stands after room
     /// for the header: writes the header, the dots and the signature.
     fn seal<'b>(&self, buf: &'b mut [u8], payload_len: usize) -> Result<&'b str, Error> {
-        let header = self.header_segment();
-        let payload_start = header.len().saturating_add(1);
+        let header_len = self.header_segment_len();
+        let payload_start = header_len.saturating_add(1);
         let payload_end = payload_start.saturating_add(payload_len);
         let sig_len = self.algorithm().signature_len();
         let needed = payload_end.saturating_add(1).saturating_add(sig_len);
         let too_small = Error::BufferTooSmall { needed };
         let token = buf.get_mut(..needed).ok_or(too_small)?;
         let (signed, sig) = token.split_at_mut(payload_end);
-        let (head, payload) = signed.split_at_mut(header.len());
-        head.copy_from_slice(header);
-        let (dot, payload) = payload.split_first_mut().ok_or(too_small)?;
+        let (head, payload) = signed.split_at_mut(header_len);
+        self.write_header_segment(head);
+        let (dot, _) = payload.split_first_mut().ok_or(too_small)?;
         *dot = b'.';
 
         let mut tag = [0u8; MAX_MAC_LEN];
-        let tag = self.mac_after_header().mac(payload, &mut tag);
+        let tag = self.mac().mac(signed, &mut tag);
         let (dot, sig) = sig.split_first_mut().ok_or(too_small)?;
         *dot = b'.';
         base64::encode_url(tag, sig)?;

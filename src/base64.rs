@@ -304,6 +304,7 @@ impl Sink for Encoder<'_> {
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
+    extern crate std;
     use super::*;
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD as B64_STANDARD, URL_SAFE_NO_PAD};
@@ -317,6 +318,22 @@ mod tests {
         }
         let n = e.finish();
         (out, n)
+    }
+
+    /// Validity is accumulated over the characters and checked once: two or more characters
+    /// outside the alphabet, in one group of four or in the tail, must not cancel out.
+    #[test]
+    fn rejects_any_set_of_invalid_characters() {
+        let mut out = [0u8; 16];
+        for len in [2usize, 3, 4, 6, 7, 8] {
+            for mask in 1u32..(1 << len) {
+                for bad in [[0xffu8, 0xff], [b'+', b'/'], [b'=', 0x80], [b' ', b'.']] {
+                    let input: std::vec::Vec<u8> =
+                        (0..len).map(|i| if mask & (1 << i) != 0 { bad[i % 2] } else { b'A' }).collect();
+                    assert!(decode_url(Segment::Payload, &input, &mut out).is_err(), "{input:?}");
+                }
+            }
+        }
     }
 
     #[test]

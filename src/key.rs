@@ -124,8 +124,15 @@ impl Key {
     pub(crate) fn write_header_segment(&self, out: &mut [u8]) {
         if self.kid.is_empty() {
             out.copy_from_slice(self.alg.header_segment().get(..out.len()).unwrap_or_default());
-            return;
+        } else {
+            self.write_kid_header_segment(out);
         }
+    }
+
+    /// [`write_header_segment`](Self::write_header_segment) for a key with a kid. Not inlined:
+    /// its buffer is on the stack only for keys that have a kid.
+    #[inline(never)]
+    fn write_kid_header_segment(&self, out: &mut [u8]) {
         let mut json = [0u8; MAX_HEADER_JSON_LEN];
         let json = self.header_json(&mut json);
         let mut enc = Encoder::url(out);
@@ -154,9 +161,13 @@ impl Key {
         if self.kid.is_empty() {
             return segment == self.alg.header_segment();
         }
-        if segment.len() != self.header_segment_len() {
-            return false;
-        }
+        segment.len() == self.header_segment_len() && self.is_own_kid_header(segment)
+    }
+
+    /// [`is_own_header`](Self::is_own_header) for a key with a kid, for a segment of the
+    /// right length. Not inlined, as `write_kid_header_segment`.
+    #[inline(never)]
+    fn is_own_kid_header(&self, segment: &[u8]) -> bool {
         let mut ours = [0u8; base64::encoded_len(MAX_HEADER_JSON_LEN)];
         let ours = ours.get_mut(..segment.len()).unwrap_or_default();
         self.write_header_segment(ours);

@@ -335,6 +335,8 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// Picks the key (by the header's kid), checks the header, and compares the MAC with the
     /// signature segment: the segment (public) is strictly decoded into an array and the raw
     /// MAC bytes are compared in constant time, so no table is indexed by the expected MAC.
+    /// Not inlined: its arrays and the MAC's state leave the stack before the claims are read.
+    #[inline(never)]
     fn check_signature(&self, parts: &Parts<'_>, scratch: &mut [u8]) -> Result<(), Error> {
         let mut expected = [0u8; MAX_MAC_LEN];
         let key = match self.keys.own_header_key(parts.header) {

@@ -215,3 +215,51 @@ fn devices_know_when_to_refresh() {
     assert!(c.expires_within(NOW, 300));
     assert!(c.expires_within(NOW + 300, 0));
 }
+
+#[test]
+fn key_sets_report_their_size() {
+    let mut set: KeySet<2> = KeySet::new();
+    assert!(set.is_empty());
+    assert_eq!(set.len(), 0);
+    set.insert(Key::new(Algorithm::Hs256, &OLD).unwrap().with_kid("a").unwrap()).unwrap();
+    assert!(!set.is_empty());
+    assert_eq!(set.len(), 1);
+}
+
+#[test]
+fn revocation_stores_work_behind_a_reference() {
+    let mut cutoffs: LinearMap<String<64>, u64, 4> = LinearMap::new();
+    cutoffs.insert(String::try_from("mallory").unwrap(), NOW).unwrap();
+    let by_ref: &dyn Revocations = &&cutoffs;
+    assert_eq!(by_ref.revoked_before("mallory"), Some(NOW));
+    assert_eq!(by_ref.revoked_before("alice"), None);
+    // A verifier over a reference to the store refuses what the store revokes.
+    let store = &cutoffs;
+    let key = Key::new(Algorithm::Hs256, &NEW).unwrap();
+    let old = key.user_token("mallory", None, Some(NOW - 1), &mut [0u8; 256]).unwrap().to_owned();
+    let v = Verifier::new(&key).revocations(&store);
+    assert_eq!(v.verify(&old, NOW, &mut [0u8; 512]), Err(Error::Revoked));
+}
+
+#[test]
+fn verifiers_debug_shows_settings_and_no_key_material() {
+    let key = Key::new(Algorithm::Hs256, &[0xab; 32]).unwrap().with_kid("k1").unwrap();
+    let per_user: LinearMap<String<64>, u64, 4> = LinearMap::new();
+    let v = Verifier::new(&key).leeway(30).require_exp(true).revoked_before(5).revocations(&per_user);
+    assert_eq!(
+        format!("{v:?}"),
+        r#"Verifier { keys: Key { alg: Hs256, kid: Some("k1"), .. }, leeway: 30, require_exp: true, allow_dev: false, revoked_before: Some(5), revocations: true }"#
+    );
+}
+
+#[test]
+fn not_before_is_read_and_enforced() {
+    let key = Key::new(Algorithm::Hs256, &NEW).unwrap();
+    let token = forge(r#"{"alg":"HS256","typ":"JWT"}"#, r#"{"user_id":"john","nbf":1700000100}"#, &NEW);
+    let mut scratch = [0u8; 512];
+    let v = Verifier::new(&key);
+    assert_eq!(v.verify(&token, NOW, &mut scratch), Err(Error::NotYetValid));
+    assert_eq!(v.verify(&token, NOW + 100, &mut scratch).unwrap().nbf(), Some(1_700_000_100));
+    let no_nbf = key.user_token("john", None, None, &mut [0u8; 256]).unwrap().to_owned();
+    assert_eq!(v.verify(&no_nbf, NOW, &mut scratch).unwrap().nbf(), None);
+}

@@ -540,6 +540,31 @@ mod tests {
     const DUP: Error = Error::DuplicateMember { segment: Segment::Payload };
     const MANY: Error = Error::TooManyMembers { segment: Segment::Payload };
 
+    /// Two distinct short names whose 16-bit hashes are equal.
+    fn colliding_names() -> (std::string::String, std::string::String) {
+        let mut by_hash = std::collections::HashMap::new();
+        for i in 0.. {
+            let name = std::format!("n{i}");
+            let hash = RawStr { bytes: name.as_bytes(), start: 0, escaped: false }.hash();
+            if let Some(other) = by_hash.insert(hash, name.clone()) {
+                return (other, name);
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn distinct_names_with_equal_hashes_are_not_duplicates() {
+        let (a, b) = colliding_names();
+        assert_ne!(a, b);
+        assert_eq!(validate(&std::format!(r#"{{"{a}":1,"{b}":2}}"#)), Ok(()));
+        assert_eq!(validate(&std::format!(r#"{{"{a}":1,"{b}":2,"{b}":3}}"#)), Err(DUP));
+        // Escaped on one side: compared after unescaping, still distinct.
+        let escaped_b = b.replace('n', "\\u006e");
+        assert_eq!(validate(&std::format!(r#"{{"{a}":1,"{escaped_b}":2}}"#)), Ok(()));
+        assert_eq!(validate(&std::format!(r#"{{"{b}":1,"{escaped_b}":2}}"#)), Err(DUP));
+    }
+
     #[test]
     fn accepts_valid_objects() {
         for ok in [

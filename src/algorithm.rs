@@ -1,8 +1,9 @@
 //! The three HMAC algorithms of RFC 7518 section 3.2 and the keyed MAC state behind them.
 
+use hmac::KeyInit as _;
 use hmac::block_api::HmacCore;
-use hmac::digest::block_api::CoreProxy as _;
-use hmac::{Hmac, KeyInit as _, Mac as _};
+use hmac::digest::Output;
+use hmac::digest::block_api::{Buffer, FixedOutputCore as _, UpdateCore as _};
 use sha2::{Sha256, Sha384, Sha512};
 
 /// The largest MAC output in bytes (HS512).
@@ -83,19 +84,28 @@ enum Inner {
 }
 
 struct Ops {
-    mac: fn(&Inner, &[u8], &mut [u8; MAX_MAC_LEN]) -> usize,
+    mac: fn(&Inner, &[u8], &mut [u8]) -> usize,
 }
 
 macro_rules! ops {
     ($name:ident, $variant:ident, $hash:ty) => {
         static $name: Ops = Ops {
-            // Copies only this algorithm's cores (not the enum, sized for SHA-512), so the
-            // stack holds one HMAC state of the key's own size.
+            // HMAC driven on the hash cores: full blocks of `data` are hashed where they are,
+            // only the tail goes through a block buffer, and the tag is written straight into
+            // `out`. Copies only this algorithm's cores (not the enum, sized for SHA-512).
             mac: |inner, data, out| match inner {
-                Inner::$variant(core) => {
-                    let mut m = Hmac::<$hash>::compose(core.clone(), Default::default());
-                    m.update(data);
-                    copy_tag(out, &m.finalize().into_bytes())
+                Inner::$variant(key) => {
+                    let mut core = key.clone();
+                    let mut buffer = Buffer::<HmacCore<$hash>>::default();
+                    buffer.digest_blocks(data, |blocks| core.update_blocks(blocks));
+                    let n = size_of::<Output<HmacCore<$hash>>>();
+                    match out.get_mut(..n).and_then(|o| <&mut Output<HmacCore<$hash>>>::try_from(o).ok()) {
+                        Some(tag) => {
+                            core.finalize_fixed_core(&mut buffer, tag);
+                            n
+                        }
+                        None => 0,
+                    }
                 }
                 _ => 0,
             },
@@ -107,6 +117,13 @@ ops!(HS256_OPS, Hs256, Sha256);
 ops!(HS384_OPS, Hs384, Sha384);
 ops!(HS512_OPS, Hs512, Sha512);
 
+/// HMAC's key schedule for one hash. Not inlined (unlike `MacState::new`, which picks the
+/// hash): its block-sized temporaries are on the stack only while a key is made.
+#[inline(never)]
+fn keyed<D: hmac::EagerHash>(secret: &[u8]) -> Option<HmacCore<D>> {
+    HmacCore::new_from_slice(secret).ok()
+}
+
 impl MacState {
     /// Keys a new state. HMAC accepts secrets of any length; the length policy is the caller's.
     ///
@@ -115,27 +132,17 @@ impl MacState {
     #[inline(always)]
     pub(crate) fn new(alg: Algorithm, secret: &[u8]) -> Option<Self> {
         Some(match alg {
-            Algorithm::Hs256 => Self { inner: Inner::Hs256(HmacCore::new_from_slice(secret).ok()?), ops: &HS256_OPS },
-            Algorithm::Hs384 => Self { inner: Inner::Hs384(HmacCore::new_from_slice(secret).ok()?), ops: &HS384_OPS },
-            Algorithm::Hs512 => Self { inner: Inner::Hs512(HmacCore::new_from_slice(secret).ok()?), ops: &HS512_OPS },
+            Algorithm::Hs256 => Self { inner: Inner::Hs256(keyed(secret)?), ops: &HS256_OPS },
+            Algorithm::Hs384 => Self { inner: Inner::Hs384(keyed(secret)?), ops: &HS384_OPS },
+            Algorithm::Hs512 => Self { inner: Inner::Hs512(keyed(secret)?), ops: &HS512_OPS },
         })
     }
 
-    /// The MAC of `data` into `out`; returns the tag (the first `mac_len` bytes of `out`).
-    pub(crate) fn mac<'o>(&self, data: &[u8], out: &'o mut [u8; MAX_MAC_LEN]) -> &'o [u8] {
+    /// The MAC of `data` into the start of `out`; returns the tag (the first `mac_len` bytes
+    /// of `out`), or nothing when `out` is shorter than that.
+    pub(crate) fn mac<'o>(&self, data: &[u8], out: &'o mut [u8]) -> &'o [u8] {
         let n = (self.ops.mac)(&self.inner, data, out);
         out.get(..n).unwrap_or_default()
-    }
-}
-
-/// Copies a tag (32, 48 or 64 bytes) into `out`; returns its length.
-fn copy_tag(out: &mut [u8; MAX_MAC_LEN], tag: &[u8]) -> usize {
-    match out.get_mut(..tag.len()) {
-        Some(head) => {
-            head.copy_from_slice(tag);
-            tag.len()
-        }
-        None => 0,
     }
 }
 

@@ -120,6 +120,9 @@ impl<'a> RawClaims<'a> {
     ///
     /// On 64-bit targets the shapes Stream mints take a one-pass reader first (speed); on
     /// smaller ones only the general reader is built (flash). Both give the same result.
+    /// Not inlined: the reader's table is on the stack only while the claims are read, not
+    /// under the MAC's state in the caller's frame.
+    #[inline(never)]
     pub(crate) fn parse(json: &'a str) -> Result<Self, Error> {
         #[cfg(target_pointer_width = "64")]
         if let Some(c) = Self::parse_canonical(json) {

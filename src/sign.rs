@@ -192,15 +192,28 @@ impl Key {
         buf: &'b mut [u8],
         payload: &mut dyn FnMut(&mut Encoder<'_>) -> Result<(), Error>,
     ) -> Result<&'b str, Error> {
-        let payload_start = self.header_segment_len().saturating_add(1);
-        let mut enc = Encoder::url(buf.get_mut(payload_start..).unwrap_or_default());
-        payload(&mut enc)?;
-        let payload_len = enc.finish();
+        let payload_len = self.encode_payload(buf, payload)?;
         self.seal(buf, payload_len)
     }
 
+    /// Writes the encoded payload after room for the header; returns its length. Not
+    /// inlined: the encoder is off the stack before the MAC's state goes on it.
+    #[inline(never)]
+    fn encode_payload(
+        &self,
+        buf: &mut [u8],
+        payload: &mut dyn FnMut(&mut Encoder<'_>) -> Result<(), Error>,
+    ) -> Result<usize, Error> {
+        let payload_start = self.header_segment_len().saturating_add(1);
+        let mut enc = Encoder::url(buf.get_mut(payload_start..).unwrap_or_default());
+        payload(&mut enc)?;
+        Ok(enc.finish())
+    }
+
     /// Completes a token whose encoded payload (`payload_len` bytes) already stands after room
-    /// for the header: writes the header, the dots and the signature.
+    /// for the header: writes the header, the dots and the signature. Not inlined: the MAC's
+    /// state is on the stack only here, not under the payload writer's.
+    #[inline(never)]
     fn seal<'b>(&self, buf: &'b mut [u8], payload_len: usize) -> Result<&'b str, Error> {
         let header_len = self.header_segment_len();
         let payload_start = header_len.saturating_add(1);

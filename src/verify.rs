@@ -356,6 +356,9 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     }
 
     /// Decodes and checks a header that is no key's own, and returns the key it selects.
+    /// Not inlined: its JSON reader's table is on the stack only for such headers, never
+    /// under the MAC's state.
+    #[inline(never)]
     fn header_key(&self, segment: &[u8], scratch: &mut [u8]) -> Result<&'k Key, Error> {
         let json = base64::decode_url(Segment::Header, segment, scratch).map_err(|e| e.in_scratch(0))?;
         let json = core::str::from_utf8(json).map_err(|_| Error::InvalidUtf8 { segment: Segment::Header })?;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Flash use of a 32-bit ELF: .vector_table + .text + .rodata + .data (its initial values are
-in flash), and with --symbols N the N largest symbols (what `nm --size-sort` shows).
-Usage: size.py ELF [--symbols N]"""
+"""Flash use of a 32-bit bare-metal ELF: every allocated section with contents (vector table,
+code, read-only data, and .data, whose initial values are in flash; not .bss or the stack),
+and with --symbols N the N largest symbols (what `nm --size-sort` shows).
+Usage: size.py ELF [--symbols N] [--flash-only]"""
 import struct
 import sys
 
@@ -38,9 +39,13 @@ def symbols(elf, e, secs):
 def main():
     elf = open(sys.argv[1], "rb").read()
     e, secs = sections(elf)
-    sizes = {name: size for name, *_rest in secs for size in [_rest[4]]}
-    parts = {n: sizes.get(n, 0) for n in (".vector_table", ".text", ".rodata", ".data")}
+    SHT_PROGBITS, SHT_ARM_EXIDX, SHF_ALLOC = 1, 0x70000001, 2
+    parts = {name: size for name, typ, flags, addr, off, size, link, entsize in secs
+             if typ in (SHT_PROGBITS, SHT_ARM_EXIDX) and flags & SHF_ALLOC and size}
     total = sum(parts.values())
+    if "--flash-only" in sys.argv:
+        print(total)
+        return
     print(" ".join(f"{n}={v}" for n, v in parts.items()), f"flash={total}")
     if "--symbols" in sys.argv:
         n = int(sys.argv[sys.argv.index("--symbols") + 1])

@@ -245,9 +245,9 @@
 
 /**
  * Bytes of opaque key storage (`stackjwt_key`, aligned to 16): a marker word, padding to
- * the key's alignment, and the key itself (864 bytes on 64-bit targets, less on 32-bit ones).
+ * the key's alignment, and the key itself (272 bytes on 64-bit targets, 248 on 32-bit ones).
  */
-#define STACKJWT_KEY_SIZE 880
+#define STACKJWT_KEY_SIZE 288
 
 /**
  * The longest token verified, in bytes; longer ones are refused first.

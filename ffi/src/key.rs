@@ -10,8 +10,8 @@ use crate::codes::{STACKJWT_ERR_INVALID_ARGUMENT, STACKJWT_ERR_NULL_POINTER, STA
 use crate::input;
 
 /// Bytes of opaque key storage (`stackjwt_key`, aligned to 16): a marker word, padding to
-/// the key's alignment, and the key itself (864 bytes on 64-bit targets, less on 32-bit ones).
-pub const STACKJWT_KEY_SIZE: usize = 880;
+/// the key's alignment, and the key itself (272 bytes on 64-bit targets, 248 on 32-bit ones).
+pub const STACKJWT_KEY_SIZE: usize = 288;
 
 /// Where the key starts in the storage: after the marker, at the key's alignment.
 const KEY_OFFSET: usize = 16;

@@ -58,13 +58,13 @@ pub(crate) struct RawStr<'a> {
 impl<'a> RawStr<'a> {
     /// Whether the unescaped string equals `s`.
     pub(crate) fn eq_str(self, s: &str) -> bool {
-        if self.escaped { Unescaped::new(self.bytes).eq(s.bytes()) } else { self.bytes == s.as_bytes() }
+        if self.escaped { unescape(self.bytes).eq(s.bytes()) } else { self.bytes == s.as_bytes() }
     }
 
     fn eq_raw(self, other: RawStr<'_>) -> bool {
         match (self.escaped, other.escaped) {
             (false, false) => self.bytes == other.bytes,
-            _ => Unescaped::new(self.bytes).eq(Unescaped::new(other.bytes)),
+            _ => unescape(self.bytes).eq(unescape(other.bytes)),
         }
     }
 
@@ -73,7 +73,7 @@ impl<'a> RawStr<'a> {
     fn hash(self) -> u16 {
         let mut h = NameHash::default();
         if self.escaped {
-            Unescaped::new(self.bytes).for_each(|b| h.byte(b));
+            unescape(self.bytes).for_each(|b| h.byte(b));
             return h.finish();
         }
         let (words, tail) = self.bytes.as_chunks::<8>();
@@ -95,8 +95,8 @@ impl<'a> RawStr<'a> {
             return doc.get(self.start..end).ok_or(INVALID);
         }
         let mut n = 0usize;
-        for b in Unescaped::new(self.bytes) {
-            let slot = out.get_mut(n).ok_or(Error::BufferTooSmall { needed: Unescaped::new(self.bytes).count() })?;
+        for b in unescape(self.bytes) {
+            let slot = out.get_mut(n).ok_or(Error::BufferTooSmall { needed: unescape(self.bytes).count() })?;
             *slot = b;
             n = n.saturating_add(1);
         }
@@ -147,6 +147,13 @@ impl NameHash {
         let [a, b, ..] = h.to_be_bytes();
         u16::from_be_bytes([a, b])
     }
+}
+
+/// The unescaped bytes of validated string content. Never more than the raw bytes (each
+/// escape is longer than what it stands for), and bounded by them, so no loop over it can run
+/// past the string whatever the iterator yields.
+fn unescape(raw: &[u8]) -> core::iter::Take<Unescaped<'_>> {
+    Unescaped::new(raw).take(raw.len())
 }
 
 /// Unescaped UTF-8 bytes of validated string content.

@@ -49,10 +49,32 @@ impl Algorithm {
     /// The header segment minted for keys without a kid: base64url of
     /// `{"alg":"HS256","typ":"JWT"}` (the JS SDK's bytes) or its HS384/HS512 form.
     pub(crate) const fn header_segment(self) -> &'static [u8] {
+        match self.known_header_segments() {
+            [minted, ..] => minted,
+        }
+    }
+
+    /// Header segments that official SDKs mint for this algorithm without a kid, each valid
+    /// for a key without kid and read without decoding: the one this crate mints (JS, Go,
+    /// Python, .NET, Java: `{"alg":..,"typ":"JWT"}`), PHP's `{"typ":"JWT","alg":..}` and
+    /// Ruby's `{"alg":..}`.
+    pub(crate) const fn known_header_segments(self) -> &'static [&'static [u8]; 3] {
         match self {
-            Self::Hs256 => b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
-            Self::Hs384 => b"eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9",
-            Self::Hs512 => b"eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9",
+            Self::Hs256 => &[
+                b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+                b"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9",
+                b"eyJhbGciOiJIUzI1NiJ9",
+            ],
+            Self::Hs384 => &[
+                b"eyJhbGciOiJIUzM4NCIsInR5cCI6IkpXVCJ9",
+                b"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzM4NCJ9",
+                b"eyJhbGciOiJIUzM4NCJ9",
+            ],
+            Self::Hs512 => &[
+                b"eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9",
+                b"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9",
+                b"eyJhbGciOiJIUzUxMiJ9",
+            ],
         }
     }
 

@@ -115,6 +115,19 @@ fn time(claim: Claim, v: Value<'_>) -> Result<Option<u64>, Error> {
     }
 }
 
+/// A plain non-negative integer at the start of `input` (digits only, no leading zero, fits
+/// `u64`); `rest` is set to what follows it.
+#[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
+fn canonical_u64<'a>(input: &'a [u8], rest: &mut &'a [u8]) -> Option<u64> {
+    let digits = input.iter().position(|b| !b.is_ascii_digit()).unwrap_or(input.len());
+    let (num, tail) = input.split_at(digits);
+    if num.len() > 1 && num.first() == Some(&b'0') {
+        return None;
+    }
+    *rest = tail;
+    read::parse_u64(num)
+}
+
 impl<'a> RawClaims<'a> {
     /// Reads the registered claims of a claims object, checking each one's type.
     ///
@@ -131,11 +144,13 @@ impl<'a> RawClaims<'a> {
         Self::parse_general(json)
     }
 
-    /// The shapes minted by Stream's SDKs and this crate, recognized in one pass:
-    /// `{"user_id":"<no escapes>"[,"exp":<int>][,"iat":<int>]}` and `{"server":true}`.
-    /// Anything else (whitespace, escapes, other members or order, numbers that do not fit)
-    /// returns `None` and takes the general reader, which gives the same result for these
-    /// shapes and the precise error for everything else.
+    /// The shapes Stream's SDKs mint, recognized in one pass: `{"server":true}`, and an
+    /// object of `"user_id":"<no escapes>"`, `"exp":<int>` and `"iat":<int>`, each at most
+    /// once, in any order (JS: user_id, exp, iat; Go: exp, iat, user_id; Python: iat,
+    /// user_id, exp), without whitespace. Anything else (whitespace, escapes, other members,
+    /// repeats, numbers that do not fit or are not plain digits) returns `None` and takes the
+    /// general reader, which gives the same result for these shapes and the precise error for
+    /// everything else.
     #[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
     pub(crate) fn parse_canonical(json: &'a str) -> Option<Self> {
         let mut c = Self { json, user_id: None, exp: None, nbf: None, iat: None, server: None };
@@ -143,28 +158,31 @@ impl<'a> RawClaims<'a> {
             c.server = Some(true);
             return Some(c);
         }
-        let prefix = br#"{"user_id":""#;
-        let rest = json.as_bytes().strip_prefix(prefix)?;
-        let len = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        let (id, mut rest) = rest.split_at(len);
-        rest = rest.strip_prefix(b"\"")?;
-        if id.is_empty() {
-            return None;
-        }
-        c.user_id = Some(RawStr { bytes: id, start: prefix.len(), escaped: false });
-        let number = |rest: &mut &'a [u8], name: &[u8]| -> Option<Option<u64>> {
-            let Some(after) = rest.strip_prefix(name) else { return Some(None) };
-            let digits = after.iter().position(|b| !b.is_ascii_digit()).unwrap_or(after.len());
-            let (num, tail) = after.split_at(digits);
-            if num.len() > 1 && num.first() == Some(&b'0') {
+        let doc = json.as_bytes();
+        let mut rest = doc.strip_prefix(b"{")?;
+        loop {
+            if let Some(after) = rest.strip_prefix(br#""user_id":""#) {
+                let len = after.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+                let (id, tail) = after.split_at(len);
+                if id.is_empty() || c.user_id.is_some() {
+                    return None;
+                }
+                let start = doc.len().saturating_sub(after.len());
+                c.user_id = Some(RawStr { bytes: id, start, escaped: false });
+                rest = tail.strip_prefix(b"\"")?;
+            } else if let Some(after) = rest.strip_prefix(br#""exp":"#) {
+                c.exp = Some(canonical_u64(after, &mut rest).filter(|_| c.exp.is_none())?);
+            } else if let Some(after) = rest.strip_prefix(br#""iat":"#) {
+                c.iat = Some(canonical_u64(after, &mut rest).filter(|_| c.iat.is_none())?);
+            } else {
                 return None;
             }
-            *rest = tail;
-            read::parse_u64(num).map(Some)
-        };
-        c.exp = number(&mut rest, br#","exp":"#)?;
-        c.iat = number(&mut rest, br#","iat":"#)?;
-        (rest == b"}").then_some(c)
+            match rest {
+                [b'}'] => return Some(c),
+                [b',', more @ ..] => rest = more,
+                _ => return None,
+            }
+        }
     }
 
     pub(crate) fn parse_general(json: &'a str) -> Result<Self, Error> {
@@ -280,6 +298,11 @@ mod tests {
             r#"{"user_id":"jürgen","exp":1700000000}"#,
             r#"{"user_id":"a","iat":0}"#,
             r#"{"user_id":"a b/c","exp":18446744073709551615,"iat":1}"#,
+            // Other SDKs' member orders: Go (sorted), Python, and any other.
+            r#"{"exp":1700000000,"iat":1600000000,"user_id":"john"}"#,
+            r#"{"iat":1600000000,"user_id":"john","exp":1700000000}"#,
+            r#"{"user_id":"a","iat":1,"exp":2}"#,
+            r#"{"exp":5}"#,
         ];
         for json in taken {
             let fast = RawClaims::parse_canonical(json).unwrap_or_else(|| panic!("declined {json}"));
@@ -298,8 +321,14 @@ mod tests {
             r#"{"user_id":"a","exp":-1}"#,
             r#"{"user_id":"a","exp":}"#,
             r#"{"user_id":"a","exp":18446744073709551616}"#,
-            r#"{"user_id":"a","iat":1,"exp":2}"#,
             r#"{"user_id":"a","exp":1,"exp":2}"#,
+            r#"{"iat":1,"user_id":"a","iat":2}"#,
+            r#"{"user_id":"a","exp":1,"user_id":"b"}"#,
+            r#"{"user_id":"a",}"#,
+            r#"{,"user_id":"a"}"#,
+            r#"{"user_id":"a""exp":1}"#,
+            "{}",
+            "{",
             r#"{"user_id":"a","nbf":1}"#,
             r#"{"user_id":"a","role":"x"}"#,
             r#"{"user_id":"a"}x"#,

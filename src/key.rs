@@ -156,10 +156,12 @@ impl Key {
         sink.out.get(..len).unwrap_or_default()
     }
 
-    /// Whether `segment` is byte for byte the header segment this key mints.
+    /// Whether `segment` is byte for byte a header this key accepts without reading it: the
+    /// one it mints, and for a key without kid the forms other SDKs mint
+    /// ([`Algorithm::known_header_segments`]).
     pub(crate) fn is_own_header(&self, segment: &[u8]) -> bool {
         if self.kid.is_empty() {
-            return segment == self.alg.header_segment();
+            return self.alg.known_header_segments().contains(&segment);
         }
         segment.len() == self.header_segment_len() && self.is_own_kid_header(segment)
     }
@@ -228,6 +230,29 @@ mod tests {
             let json = header_json(&k);
             assert_eq!(json.len(), header_json_len(kid_len));
             assert_eq!(k.header_segment_len(), base64::encoded_len(json.len()));
+        }
+    }
+
+    #[test]
+    fn known_headers_are_what_sdks_mint() {
+        for alg in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+            let a = alg.name();
+            let forms = [
+                format!(r#"{{"alg":"{a}","typ":"JWT"}}"#),
+                format!(r#"{{"typ":"JWT","alg":"{a}"}}"#),
+                format!(r#"{{"alg":"{a}"}}"#),
+            ];
+            let key = Key::new_weak(alg, b"k").unwrap();
+            let with_kid = key.clone().with_kid("k1").unwrap();
+            for (segment, json) in alg.known_header_segments().iter().zip(&forms) {
+                let mut out = [0u8; 64];
+                let decoded = crate::base64::decode_url(crate::Segment::Header, segment, &mut out).unwrap();
+                assert_eq!(decoded, json.as_bytes());
+                assert!(key.is_own_header(segment), "{json}");
+                // A key with a kid reads every header (its kid must be checked).
+                assert!(!with_kid.is_own_header(segment), "{json}");
+            }
+            assert_eq!(alg.header_segment(), alg.known_header_segments()[0]);
         }
     }
 

@@ -98,12 +98,17 @@ pub(crate) struct MacState {
     ops: &'static Ops,
 }
 
+/// Every byte of a key is initialized: HS256's cores are padded with zeros to the size of the
+/// others, so no uninitialized hole in the enum can carry a copy of earlier stack contents (a
+/// key schedule's temporaries, say) wherever the key is moved, past its wiping drop.
 #[derive(Clone)]
 enum Inner {
-    Hs256(HmacCore<Sha256>),
+    Hs256(HmacCore<Sha256>, #[allow(dead_code)] [u8; HS256_PAD]),
     Hs384(HmacCore<Sha384>),
     Hs512(HmacCore<Sha512>),
 }
+
+const HS256_PAD: usize = size_of::<HmacCore<Sha512>>().saturating_sub(size_of::<HmacCore<Sha256>>());
 
 struct Ops {
     mac: fn(&Inner, &[u8], &mut [u8]) -> usize,
@@ -116,7 +121,7 @@ macro_rules! ops {
             // only the tail goes through a block buffer, and the tag is written straight into
             // `out`. Copies only this algorithm's cores (not the enum, sized for SHA-512).
             mac: |inner, data, out| match inner {
-                Inner::$variant(key) => {
+                Inner::$variant(key, ..) => {
                     let mut core = key.clone();
                     let mut buffer = Buffer::<HmacCore<$hash>>::default();
                     buffer.digest_blocks(data, |blocks| core.update_blocks(blocks));
@@ -139,25 +144,41 @@ ops!(HS256_OPS, Hs256, Sha256);
 ops!(HS384_OPS, Hs384, Sha384);
 ops!(HS512_OPS, Hs512, Sha512);
 
-/// HMAC's key schedule for one hash. Not inlined (unlike `MacState::new`, which picks the
-/// hash): its block-sized temporaries are on the stack only while a key is made.
-#[inline(never)]
-fn keyed<D: hmac::EagerHash>(secret: &[u8]) -> Option<HmacCore<D>> {
-    HmacCore::new_from_slice(secret).ok()
-}
-
 impl MacState {
     /// Keys a new state. HMAC accepts secrets of any length; the length policy is the caller's.
     ///
     /// `None` only if the `hmac` crate ever refuses a key length, which HMAC itself never does.
-    /// Always inlined, so a constant `alg` leaves the other algorithms unreferenced.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn new(alg: Algorithm, secret: &[u8]) -> Option<Self> {
-        Some(match alg {
-            Algorithm::Hs256 => Self { inner: Inner::Hs256(keyed(secret)?), ops: &HS256_OPS },
-            Algorithm::Hs384 => Self { inner: Inner::Hs384(keyed(secret)?), ops: &HS384_OPS },
-            Algorithm::Hs512 => Self { inner: Inner::Hs512(keyed(secret)?), ops: &HS512_OPS },
-        })
+        Self::keying(alg)(secret)
+    }
+
+    /// The function that keys a state for `alg`. Always inlined, so a constant `alg` leaves
+    /// the other algorithms' code unreferenced; the keying itself is out of line, so its
+    /// block-sized temporaries are on the stack only while a key is made.
+    #[inline(always)]
+    pub(crate) const fn keying(alg: Algorithm) -> fn(&[u8]) -> Option<Self> {
+        match alg {
+            Algorithm::Hs256 => Self::hs256,
+            Algorithm::Hs384 => Self::hs384,
+            Algorithm::Hs512 => Self::hs512,
+        }
+    }
+
+    #[inline(never)]
+    fn hs256(secret: &[u8]) -> Option<Self> {
+        let core = HmacCore::new_from_slice(secret).ok()?;
+        Some(Self { inner: Inner::Hs256(core, [0; HS256_PAD]), ops: &HS256_OPS })
+    }
+
+    #[inline(never)]
+    fn hs384(secret: &[u8]) -> Option<Self> {
+        Some(Self { inner: Inner::Hs384(HmacCore::new_from_slice(secret).ok()?), ops: &HS384_OPS })
+    }
+
+    #[inline(never)]
+    fn hs512(secret: &[u8]) -> Option<Self> {
+        Some(Self { inner: Inner::Hs512(HmacCore::new_from_slice(secret).ok()?), ops: &HS512_OPS })
     }
 
     /// The MAC of `data` into the start of `out`; returns the tag (the first `mac_len` bytes

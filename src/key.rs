@@ -2,8 +2,6 @@
 
 use core::fmt;
 
-use heapless::String;
-
 use crate::Error;
 use crate::algorithm::{Algorithm, MacState};
 use crate::base64::{self, Encoder};
@@ -55,7 +53,7 @@ pub(crate) const fn header_segment_len(kid_len: usize) -> usize {
 pub struct Key {
     /// Keyed HMAC state (no input yet).
     mac: MacState,
-    kid: String<MAX_KID_LEN>,
+    kid: Kid,
     alg: Algorithm,
 }
 
@@ -80,11 +78,18 @@ impl Key {
     /// [`Error::EmptySecret`] for an empty secret.
     #[inline(always)] // a constant `alg` then links only its own hash (see `MacState`)
     pub fn new_weak(alg: Algorithm, secret: &[u8]) -> Result<Self, Error> {
+        Self::keyed(alg, secret, MacState::keying(alg))
+    }
+
+    /// The key for `secret`, keyed by `keying` (the algorithm's own). Not inlined: the key is
+    /// built in its caller's slot, with no temporary copy in the caller's frame.
+    #[inline(never)]
+    fn keyed(alg: Algorithm, secret: &[u8], keying: fn(&[u8]) -> Option<MacState>) -> Result<Self, Error> {
         if secret.is_empty() {
             return Err(Error::EmptySecret);
         }
-        let mac = MacState::new(alg, secret).ok_or(Error::EmptySecret)?;
-        Ok(Self { mac, kid: String::new(), alg })
+        let mac = keying(secret).ok_or(Error::EmptySecret)?;
+        Ok(Self { mac, kid: Kid { bytes: [0; MAX_KID_LEN], len: 0 }, alg })
     }
 
     /// Adds a key id, written into minted headers as `"kid"` after `"typ"` and required to
@@ -98,7 +103,9 @@ impl Key {
         if !ok {
             return Err(Error::InvalidKid);
         }
-        self.kid = String::try_from(kid).map_err(|_| Error::InvalidKid)?;
+        let mut bytes = [0; MAX_KID_LEN];
+        bytes.get_mut(..kid.len()).ok_or(Error::InvalidKid)?.copy_from_slice(kid.as_bytes());
+        self.kid = Kid { bytes, len: u8::try_from(kid.len()).map_err(|_| Error::InvalidKid)? };
         Ok(self)
     }
 
@@ -111,7 +118,7 @@ impl Key {
     /// The key id, if one was set.
     #[must_use]
     pub fn kid(&self) -> Option<&str> {
-        (!self.kid.is_empty()).then_some(self.kid.as_str())
+        (!self.kid.is_empty()).then(|| self.kid.as_str())
     }
 
     /// The length of this key's header segment.
@@ -147,9 +154,10 @@ impl Key {
         sink.put(self.alg.name().as_bytes());
         sink.put(b"\",\"typ\":\"JWT\"");
         if !self.kid.is_empty() {
-            sink.put(b",\"kid\":");
-            // A kid needs no escaping (`with_kid` checks), so this is `"kid"`.
-            write::string(&mut sink, &self.kid);
+            // A kid needs no escaping (`with_kid` checks).
+            sink.put(b",\"kid\":\"");
+            sink.put(self.kid.as_bytes());
+            sink.put(b"\"");
         }
         sink.put(b"}");
         let len = sink.len;
@@ -178,6 +186,33 @@ impl Key {
 
     pub(crate) const fn mac(&self) -> &MacState {
         &self.mac
+    }
+}
+
+/// A key id: printable ASCII, in a fixed array that is all initialized (zeros past the id),
+/// so moving a key never carries stale bytes in spare capacity.
+#[derive(Clone)]
+struct Kid {
+    bytes: [u8; MAX_KID_LEN],
+    len: u8,
+}
+
+impl Kid {
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len()).unwrap_or_default()
+    }
+
+    fn as_str(&self) -> &str {
+        // `with_kid` stores printable ASCII only.
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    const fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    const fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 

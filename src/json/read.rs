@@ -309,10 +309,16 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Skips bytes while `skip` holds; returns how many.
+    fn skip_while(&mut self, skip: impl Fn(u8) -> bool) -> usize {
+        let rest = self.s.get(self.pos..).unwrap_or_default();
+        let n = rest.iter().position(|&b| !skip(b)).unwrap_or(rest.len());
+        self.pos = self.pos.saturating_add(n);
+        n
+    }
+
     fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.bump();
-        }
+        self.skip_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
     }
 
     fn value(&mut self, depth: usize, names: &mut Names) -> Result<Value<'a>, Error> {
@@ -339,11 +345,7 @@ impl<'a> Parser<'a> {
     }
 
     fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.bump();
-        }
-        self.pos.saturating_sub(start)
+        self.skip_while(|b| b.is_ascii_digit())
     }
 
     fn number(&mut self) -> Result<&'a [u8], Error> {

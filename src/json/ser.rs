@@ -480,6 +480,109 @@ mod tests {
         assert_eq!(back, serde_json::to_value(&c).unwrap());
     }
 
+    /// What serde_json writes for the same value (it agrees with JSON.stringify on all of
+    /// these: no control characters, which it escapes with the same lowercase hex).
+    fn same<T: Serialize>(v: T) {
+        assert_eq!(json(&v), serde_json::to_string(&v).unwrap());
+    }
+
+    #[derive(Serialize)]
+    struct UnitStruct;
+
+    #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+    struct Newtype<T>(T);
+
+    /// Serializes through `collect_str`, as `Display` types do with serializers that are not
+    /// human-readable-only (chrono, uuid, ...).
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    struct Shown(&'static str);
+
+    impl fmt::Display for Shown {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            // Written in pieces, so each piece is escaped on its own.
+            for part in self.0.split_inclusive('"') {
+                f.write_str(part)?;
+            }
+            Ok(())
+        }
+    }
+
+    impl Serialize for Shown {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(self)
+        }
+    }
+
+    #[test]
+    fn every_scalar_type_matches_serde_json() {
+        same(0i8);
+        same(i8::MIN);
+        same(i16::MIN);
+        same(i16::MAX);
+        same(-1i16);
+        same(i32::MIN);
+        same(i32::MAX);
+        same(-10i32);
+        same(0i64);
+        same(-1i64);
+        same(i64::MIN);
+        same(i64::MAX);
+        same(i128::MIN);
+        same(i128::MAX);
+        same(-1i128);
+        same(u8::MAX);
+        same(u16::MAX);
+        same(9u16);
+        same(u32::MAX);
+        same(10u32);
+        same(u64::MAX);
+        same(1u64 << 53);
+        same(u128::MAX);
+        same(u128::from(u64::MAX) + 1);
+        same(0u128);
+        same('a');
+        same('"');
+        same('é');
+        same('😀');
+        same(Some(5u8));
+        same(None::<u8>);
+        same(Some("x"));
+        same(UnitStruct);
+        same(Newtype(7u8));
+        same(Newtype("n"));
+        same(());
+        same(Shown("a \"quoted\" \\ value"));
+        assert_eq!(json(&Shown("say \"hi\"")), r#""say \"hi\"""#);
+    }
+
+    #[test]
+    fn map_keys_of_every_string_kind() {
+        let m = |k| BTreeMap::from([(k, 1u8)]);
+        assert_eq!(json(&m('k')), r#"{"k":1}"#);
+        assert_eq!(json(&m('"')), r#"{"\"":1}"#);
+        assert_eq!(json(&BTreeMap::from([(Newtype("n"), 1u8)])), r#"{"n":1}"#);
+        assert_eq!(json(&BTreeMap::from([(Shown("s\"t"), 1u8)])), r#"{"s\"t":1}"#);
+        #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+        enum Key {
+            Plain,
+            Wrapped(u8),
+        }
+        assert_eq!(json(&BTreeMap::from([(Key::Plain, 1u8)])), r#"{"Plain":1}"#);
+        assert_eq!(
+            json(&BTreeMap::from([(Key::Plain, 1u8)])),
+            serde_json::to_string(&BTreeMap::from([(Key::Plain, 1u8)])).unwrap()
+        );
+        // Keys that are not strings are refused, as serde_json refuses them.
+        assert!(to_sink(&mut Vec::new(), &BTreeMap::from([(Key::Wrapped(1), 1u8)])).is_err());
+        assert!(to_sink(&mut Vec::new(), &BTreeMap::from([(Some("k"), 1u8)])).is_err());
+        assert!(serde_json::to_string(&BTreeMap::from([(Key::Wrapped(1), 1u8)])).is_err());
+    }
+
+    #[test]
+    fn errors_say_why() {
+        assert_eq!(std::format!("{SerError}"), "claims cannot be serialized as json");
+    }
+
     #[test]
     fn map_keys_must_be_strings() {
         let mut m = BTreeMap::new();

@@ -136,7 +136,8 @@ fn unsigned64_sub<S: Sink + ?Sized>(out: &mut S, mut n: u64) {
     let mut len = 0usize;
     for (i, &power) in POWERS.iter().enumerate() {
         let mut digit = b'0';
-        while n >= power {
+        // At most nine subtractions: n is below the previous power, ten of this one.
+        while n >= power && digit < b'9' {
             n = n.saturating_sub(power);
             digit = digit.saturating_add(1);
         }
@@ -160,7 +161,8 @@ fn unsigned64_div<S: Sink + ?Sized>(out: &mut S, mut n: u64) {
         8081828384858687888990919293949596979899";
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    while n >= 100 {
+    // At most nine pairs before n < 100 (u64::MAX has 20 digits), so i stays >= 2.
+    while n >= 100 && i >= 2 {
         let pair = usize::try_from(n % 100).unwrap_or(0).saturating_mul(2);
         n /= 100;
         i = i.saturating_sub(2);
@@ -182,7 +184,8 @@ fn unsigned64_div<S: Sink + ?Sized>(out: &mut S, mut n: u64) {
 fn unsigned128<S: Sink + ?Sized>(out: &mut S, mut n: u128) {
     let mut buf = [0u8; 39];
     let mut i = buf.len();
-    loop {
+    // One digit per turn, at most 39 (u128::MAX has 39 digits).
+    for _ in 0..buf.len() {
         i = i.saturating_sub(1);
         if let Some(d) = buf.get_mut(i) {
             // n % 10 < 10, so the cast cannot truncate.
@@ -207,7 +210,8 @@ pub(crate) fn signed<S: Sink + ?Sized>(out: &mut S, n: i128) {
 /// The number of decimal digits of `n`.
 pub(crate) const fn digits(mut n: u64) -> usize {
     let mut d: usize = 1;
-    while n >= 10 {
+    // At most 19 turns (u64::MAX has 20 digits).
+    while n >= 10 && d < 20 {
         n /= 10;
         d = d.saturating_add(1);
     }
@@ -267,11 +271,27 @@ pub(crate) mod tests {
             }
             n = n.saturating_mul(3);
         }
-        let mut out = Vec::new();
-        signed(&mut out, i128::MIN);
-        assert_eq!(out, b"-170141183460469231731687303715884105728");
-        assert_eq!(digits(0), 1);
+        for n in [i128::MIN, i128::from(i64::MIN), -10, -9, -1, 0, 1, 9, 10, i128::MAX] {
+            let mut out = Vec::new();
+            signed(&mut out, n);
+            assert_eq!(out, std::format!("{n}").as_bytes(), "{n}");
+        }
+        for n in [0u128, 9, 10, 99, 100, 999, 1000, (1 << 32) - 1, 1 << 32, 1 << 53, u128::from(u64::MAX)]
+            .into_iter()
+            .chain([u128::from(u64::MAX) + 1, 10u128.pow(38) - 1, 10u128.pow(38), u128::MAX])
+        {
+            let mut out = Vec::new();
+            unsigned(&mut out, n);
+            assert_eq!(out, std::format!("{n}").as_bytes(), "{n}");
+        }
+        // digits at every power of ten and either side of it.
+        let mut p = 1u64;
+        for d in 1..=20 {
+            assert_eq!(digits(p), d, "{p}");
+            assert_eq!(digits(p - 1), if p == 1 { 1 } else { d - 1 }, "{}", p - 1);
+            assert_eq!(digits(p.saturating_add(1)), d, "{}", p + 1);
+            p = p.saturating_mul(10);
+        }
         assert_eq!(digits(u64::MAX), 20);
-        assert_eq!(digits(1_000), 4);
     }
 }

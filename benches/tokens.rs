@@ -324,6 +324,45 @@ fn dos(c: &mut Criterion) {
 }
 
 /// Verify throughput with 1 and 2 threads sharing one `Key` by reference.
+/// Tokens as each official SDK mints them (header bytes and member order), all HS256 with
+/// `SECRET`, each verified next to its own floor (HMAC over its own `header.payload`).
+fn sdk_shapes() -> [(&'static str, String, String); 6] {
+    let std_header = r#"{"alg":"HS256","typ":"JWT"}"#;
+    [
+        ("js", std_header.into(), format!(r#"{{"user_id":"{USER}","exp":{EXP},"iat":{IAT}}}"#)),
+        // Go (golang-jwt, MapClaims: keys sorted).
+        ("go", std_header.into(), format!(r#"{{"exp":{EXP},"iat":{IAT},"user_id":"{USER}"}}"#)),
+        // PHP (firebase/php-jwt: typ first), as in Stream's own docs example.
+        ("php", r#"{"typ":"JWT","alg":"HS256"}"#.into(), format!(r#"{{"user_id":"{USER}","exp":{EXP},"iat":{IAT}}}"#)),
+        // Ruby (ruby-jwt: alg only).
+        ("ruby", r#"{"alg":"HS256"}"#.into(), format!(r#"{{"user_id":"{USER}","exp":{EXP},"iat":{IAT}}}"#)),
+        // Python (getstream: iat, user_id, exp).
+        ("python", std_header.into(), format!(r#"{{"iat":{IAT},"user_id":"{USER}","exp":{EXP}}}"#)),
+        // A Stream Video call token.
+        (
+            "video",
+            std_header.into(),
+            format!(
+                r#"{{"user_id":"{USER}","call_cids":["default:call-1","livestream:town-hall"],"role":"user","iat":{IAT},"exp":{EXP}}}"#
+            ),
+        ),
+    ]
+}
+
+fn shapes(c: &mut Criterion) {
+    let key = Key::new(Algorithm::Hs256, SECRET).unwrap();
+    let v = Verifier::new(&key);
+    let mut scratch = [0u8; 512];
+    for (name, header, claims) in sdk_shapes() {
+        let token = token_of(&header, &claims, true);
+        assert!(v.verify(&token, NOW, &mut scratch).is_ok(), "{name}");
+        floor::<Hmac<Sha256>>(c, &format!("shape/{name}/floor"), token.rsplit_once('.').unwrap().0.as_bytes());
+        c.bench_function(&format!("shape/{name}/verify"), |b| {
+            b.iter(|| black_box(v.verify(black_box(&token), NOW, &mut scratch).unwrap().exp()))
+        });
+    }
+}
+
 fn threads(c: &mut Criterion) {
     let key = Key::new(Algorithm::Hs256, SECRET).unwrap();
     let mut buf = [0u8; 512];
@@ -355,6 +394,6 @@ fn threads(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
-    targets = ours, peers, codecs, threads, dos
+    targets = ours, shapes, peers, codecs, threads, dos
 }
 criterion_main!(benches);

@@ -53,19 +53,39 @@ pub(crate) struct Parts<'t> {
     pub(crate) signed: &'t [u8],
 }
 
+/// The position of the first `.` in `s`, eight bytes at a time (a word with a zero byte where
+/// `s` has a dot), then byte by byte for the tail.
+fn find_dot(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const DOTS: u64 = u64::from_ne_bytes([b'.'; 8]);
+    let (words, tail) = s.as_chunks::<8>();
+    for (i, w) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*w) ^ DOTS;
+        // The lowest set high bit marks the first zero byte (bits above it may be false).
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            let byte = usize::try_from(zero.trailing_zeros() / 8).unwrap_or(0);
+            return Some(i.saturating_mul(8).saturating_add(byte));
+        }
+    }
+    let start = s.len().saturating_sub(tail.len());
+    tail.iter().position(|&b| b == b'.').map(|p| start.saturating_add(p))
+}
+
 pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(Error::TokenTooLong);
     }
-    // The first dot from the front and the last from the back; the payload between them
-    // must have none.
-    let d1 = token.iter().position(|&b| b == b'.').ok_or(Error::Malformed)?;
-    let d2 = token.iter().rposition(|&b| b == b'.').ok_or(Error::Malformed)?;
-    let signed = token.get(..d2).ok_or(Error::Malformed)?;
-    let (header, dot_payload) = signed.split_at_checked(d1).ok_or(Error::Malformed)?;
-    let payload = dot_payload.get(1..).ok_or(Error::Malformed)?;
-    let signature = token.get(d2.saturating_add(1)..).ok_or(Error::Malformed)?;
-    if header.is_empty() || payload.is_empty() || signature.is_empty() || payload.contains(&b'.') {
+    // One pass: the first dot, the next, and none after it.
+    let d1 = find_dot(token).ok_or(Error::Malformed)?;
+    let (header, rest) = token.split_at_checked(d1).ok_or(Error::Malformed)?;
+    let rest = rest.get(1..).unwrap_or_default();
+    let d2 = find_dot(rest).ok_or(Error::Malformed)?;
+    let (payload, rest) = rest.split_at_checked(d2).ok_or(Error::Malformed)?;
+    let signature = rest.get(1..).unwrap_or_default();
+    let signed = token.get(..d1.saturating_add(1).saturating_add(d2)).ok_or(Error::Malformed)?;
+    if header.is_empty() || payload.is_empty() || signature.is_empty() || find_dot(signature).is_some() {
         return Err(Error::Malformed);
     }
     if header.len() > MAX_HEADER_LEN {
@@ -405,6 +425,7 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
+    extern crate std;
     use super::*;
 
     /// Equal only when every byte is: a difference in any bit of any byte, in the words or in
@@ -436,6 +457,26 @@ mod tests {
                     b[i] ^= bit;
                     b[j] ^= bit;
                     assert!(!ct_eq(&a[..63], &b[..63]), "bytes {i} and {j}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn find_dot_matches_a_plain_search() {
+        // Every position in words and tails, every byte value around it (the zero-byte trick
+        // must not be fooled by 0x2f/0x2d or high bytes), several dots.
+        for len in 0..40usize {
+            for at in 0..=len {
+                for fill in [b'a', 0x2d, 0x2f, 0xae, 0x00, 0xff, 0x2e ^ 0x80] {
+                    let mut s = std::vec![fill; len];
+                    if at < len {
+                        s[at] = b'.';
+                        if at + 3 < len {
+                            s[at + 3] = b'.';
+                        }
+                    }
+                    assert_eq!(find_dot(&s), s.iter().position(|&b| b == b'.'), "{s:?}");
                 }
             }
         }

@@ -283,20 +283,27 @@ impl<'o> Encoder<'o> {
 impl Sink for Encoder<'_> {
     // Inlined so the many constant-length JSON pieces become plain moves, not memcpy calls.
     #[inline]
-    fn put(&mut self, mut data: &[u8]) {
-        loop {
-            let room = BLOCK.saturating_sub(self.pending_len);
-            let (now, later) = data.split_at(room.min(data.len()));
-            let end = self.pending_len.saturating_add(now.len());
-            if let Some(dst) = self.pending.get_mut(self.pending_len..end) {
-                dst.copy_from_slice(now);
-            }
-            self.pending_len = end;
-            if later.is_empty() {
-                return;
-            }
+    fn put(&mut self, data: &[u8]) {
+        let room = BLOCK.saturating_sub(self.pending_len);
+        let (now, later) = data.split_at(room.min(data.len()));
+        self.append(now);
+        // The pending block is full whenever more follows: flush it, then take the next
+        // block's worth. Bounded by the input's length whatever `flush` does.
+        for piece in later.chunks(BLOCK) {
             self.flush(false);
-            data = later;
+            self.append(piece);
+        }
+    }
+}
+
+impl Encoder<'_> {
+    /// Appends `bytes` (which fit) to the pending block.
+    #[inline]
+    fn append(&mut self, bytes: &[u8]) {
+        let end = self.pending_len.saturating_add(bytes.len());
+        if let Some(dst) = self.pending.get_mut(self.pending_len..end) {
+            dst.copy_from_slice(bytes);
+            self.pending_len = end;
         }
     }
 }

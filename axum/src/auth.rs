@@ -395,15 +395,8 @@ impl Refusal {
     /// The JSON body Stream's API answers with.
     #[must_use]
     pub fn stream_json(self) -> String {
-        let mut out = [0u8; 256];
-        match self {
-            Self::Token(e) => e.stream_json(&mut out).map_or_else(|_| String::from("{}"), str::to_owned),
-            _ => format!(
-                r#"{{"code":{},"message":"{self}","StatusCode":{}}}"#,
-                self.stream_code(),
-                self.status().as_u16()
-            ),
-        }
+        // For `Token`, the same bytes as `Error::stream_json` (its messages need no escaping).
+        format!(r#"{{"code":{},"message":"{self}","StatusCode":{}}}"#, self.stream_code(), self.status().as_u16())
     }
 }
 
@@ -425,5 +418,67 @@ impl std::error::Error for Refusal {}
 impl From<Error> for Refusal {
     fn from(e: Error) -> Self {
         Self::Token(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use stackjwt::Algorithm;
+
+    use super::*;
+
+    fn token_of_len(key: &Key, len: usize) -> (String, String) {
+        // An id long enough to make the token `len` bytes (within a few), with one escape, so
+        // that it is unescaped beside the payload: the most scratch a token of that length needs.
+        let mut id = String::from("\"");
+        let mut buf = vec![0u8; 8192];
+        while key.user_token_len(&id, None, None) < len {
+            id.push('x');
+        }
+        let token = key.user_token(&id, None, None, &mut buf).unwrap().to_owned();
+        (id, token)
+    }
+
+    #[test]
+    fn tokens_of_every_length_have_scratch_enough() {
+        let key = Key::new(Algorithm::Hs256, &[7; 32]).unwrap();
+        let auth = StreamAuth::new(key.clone());
+        for len in [100, SHORT_TOKEN - 2, SHORT_TOKEN + 2, 2_000, stackjwt::MAX_TOKEN_LEN - 4] {
+            let (id, token) = token_of_len(&key, len);
+            assert!(token.len() >= len, "{len}");
+            let c = Credentials { auth_type: Some("jwt".into()), authorization: Some(token.as_str().into()) };
+            let who = auth.check_at(&c, 0).unwrap();
+            assert_eq!(who.kind(), "user", "{len}");
+            assert_eq!(who.user_id(), Some(id.as_str()), "{len}");
+        }
+    }
+
+    #[test]
+    fn refusals_keep_the_verifiers_status_and_body() {
+        let internal = Refusal::Token(Error::ScratchTooSmall { needed: 9 });
+        assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let mut out = [0u8; 256];
+        for e in [Error::Expired, Error::SignatureMismatch, Error::Malformed, Error::ScratchTooSmall { needed: 9 }] {
+            assert_eq!(Refusal::Token(e).stream_json(), e.stream_json(&mut out).unwrap());
+            assert_eq!(Refusal::Token(e).status().as_u16(), e.http_status());
+        }
+        assert_eq!(
+            Refusal::DuplicateHeader("authorization").stream_json(),
+            r#"{"code":5,"message":"duplicate authorization header","StatusCode":401}"#
+        );
+    }
+
+    #[test]
+    fn debug_shows_settings_not_keys() {
+        let key = Key::new(Algorithm::Hs256, &[7; 32]).unwrap();
+        let auth = StreamAuth::new(key).leeway(5).require_exp(true).revoked_before(9);
+        let text = format!("{auth:?}");
+        assert!(
+            text.contains("Options { leeway: 5, require_exp: true, allow_dev: false, revoked_before: Some(9), revocations: false }"),
+            "{text}"
+        );
+        assert!(text.contains("Key { alg: Hs256, kid: None, .. }"), "{text}");
     }
 }

@@ -119,3 +119,38 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
         parts.extensions.get::<Self>().cloned().ok_or(MissingLayer)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use stackjwt::{Algorithm, Key};
+
+    use super::*;
+
+    /// A service that is never ready: the layer must pass that on, not claim readiness.
+    #[derive(Clone)]
+    struct Busy;
+
+    impl Service<Request<()>> for Busy {
+        type Response = Response;
+        type Error = &'static str;
+        type Future = Ready<Result<Response, &'static str>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Err("busy"))
+        }
+
+        fn call(&mut self, _: Request<()>) -> Self::Future {
+            ready(Err("called while not ready"))
+        }
+    }
+
+    #[test]
+    fn readiness_is_the_inner_services() {
+        let auth = crate::StreamAuth::new(Key::new(Algorithm::Hs256, &[7; 32]).unwrap());
+        let mut service = auth.layer().layer(Busy);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(service.poll_ready(&mut cx), Poll::Ready(Err("busy")));
+    }
+}

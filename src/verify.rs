@@ -463,6 +463,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
     fn find_dot_matches_a_plain_search() {
         // Every position in words and tails, every byte value around it (the zero-byte trick
         // must not be fooled by 0x2f/0x2d or high bytes), several dots.

@@ -68,9 +68,29 @@ impl<'a> RawStr<'a> {
         }
     }
 
-    /// A hash of the unescaped bytes, equal for equal names however they are escaped: eight
-    /// bytes at a time (little-endian, the last word zero-padded), then the length.
+    /// A hash of the unescaped name, equal for equal names however they are escaped. Only
+    /// speed depends on it (equal hashes are compared exactly, and [`MAX_MEMBERS`] bounds
+    /// that work): on 64-bit targets a mix of every byte ([`mixed_hash`](Self::mixed_hash));
+    /// on smaller ones the unescaped length, which costs no code beyond the unescaper
+    /// (flash), while names of equal length are compared byte for byte.
     fn hash(self) -> u16 {
+        #[cfg(target_pointer_width = "64")]
+        return self.mixed_hash();
+        #[cfg(not(target_pointer_width = "64"))]
+        return self.length_hash();
+    }
+
+    /// The unescaped length (documents are at most `u16::MAX` bytes).
+    #[cfg_attr(not(any(not(target_pointer_width = "64"), test)), allow(dead_code))]
+    fn length_hash(self) -> u16 {
+        let len = if self.escaped { unescape(self.bytes).count() } else { self.bytes.len() };
+        u16::try_from(len).unwrap_or(u16::MAX)
+    }
+
+    /// The unescaped bytes mixed eight at a time (little-endian, the last word zero-padded),
+    /// then the length.
+    #[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
+    fn mixed_hash(self) -> u16 {
         let mut h = NameHash::default();
         if self.escaped {
             unescape(self.bytes).for_each(|b| h.byte(b));
@@ -109,6 +129,7 @@ impl<'a> RawStr<'a> {
 /// hashes only lead to an exact comparison (about one pair in 65,536 of different names), so
 /// a collision, crafted or not, costs time bounded by [`MAX_MEMBERS`], never a wrong answer.
 #[derive(Default)]
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
 struct NameHash {
     h: u64,
     word: u64,
@@ -116,6 +137,7 @@ struct NameHash {
     len: u64,
 }
 
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
 impl NameHash {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -258,7 +280,9 @@ pub(crate) fn object_members<'a>(
 }
 
 /// `doc` as exactly one object, with surrounding whitespace only.
-fn document<'a, V: Visit<'a>>(doc: &'a [u8], visit: &mut V) -> Result<(), Error> {
+/// The visitor is dynamic: one copy of the reader serves the header, the claims and nested
+/// objects (flash, on small targets), for one indirect call per member.
+fn document<'a>(doc: &'a [u8], visit: &mut dyn Visit<'a>) -> Result<(), Error> {
     if doc.len() > MAX_DOC_LEN {
         return Err(INVALID);
     }
@@ -453,7 +477,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn object<V: Visit<'a>>(&mut self, depth: usize, names: &mut Names, visit: &mut V) -> Result<(), Error> {
+    fn object(&mut self, depth: usize, names: &mut Names, visit: &mut dyn Visit<'a>) -> Result<(), Error> {
         if depth > MAX_DEPTH {
             return Err(TOO_DEEP);
         }
@@ -471,12 +495,12 @@ impl<'a> Parser<'a> {
     }
 
     #[inline(always)] // one frame per nesting level, not two
-    fn members<V: Visit<'a>>(
+    fn members(
         &mut self,
         depth: usize,
         names: &mut Names,
         first: usize,
-        visit: &mut V,
+        visit: &mut dyn Visit<'a>,
     ) -> Result<(), Error> {
         loop {
             self.ws();
@@ -765,22 +789,31 @@ mod tests {
         names.extend((0..300).map(|i| std::format!("k{i:06}")));
         names.extend((0..400).map(|i| std::format!("member_name_{i:05}_x")));
         let mut hashes: Vec<u16> =
-            names.iter().map(|n| RawStr { bytes: n.as_bytes(), start: 0, escaped: false }.hash()).collect();
+            names.iter().map(|n| RawStr { bytes: n.as_bytes(), start: 0, escaped: false }.mixed_hash()).collect();
         hashes.sort_unstable();
         hashes.dedup();
         assert!(hashes.len() >= 985, "{} distinct", hashes.len());
     }
 
-    /// Equal names hash alike however they are escaped; the hash reads every byte.
+    /// Equal names hash alike however they are escaped, with both hashes; the mixed hash
+    /// reads every byte.
     #[test]
     fn name_hash_ignores_escaping() {
         let raw = |bytes: &'static [u8]| RawStr { bytes, start: 0, escaped: bytes.contains(&b'\\') };
-        assert_eq!(raw(b"user_id").hash(), raw(br"\u0075ser_id").hash());
-        assert_eq!(raw(b"abcdefgh-abcdefgh").hash(), raw(br"abcdefgh\u002dabcdefgh").hash());
-        assert_eq!(raw("é\"".as_bytes()).hash(), raw(br#"\u00e9\""#).hash());
-        assert_ne!(raw(b"abcdefgh").hash(), raw(b"abcdefgi").hash());
-        assert_ne!(raw(b"a").hash(), raw(b"a\x00".as_slice()).hash());
-        assert_ne!(raw(b"").hash(), raw(b"\x00".as_slice()).hash());
+        for (plain, escaped) in [
+            (&b"user_id"[..], &br"\u0075ser_id"[..]),
+            (b"abcdefgh-abcdefgh", br"abcdefgh\u002dabcdefgh"),
+            ("é\"".as_bytes(), br#"\u00e9\""#),
+            ("\u{1F600}".as_bytes(), br"\ud83d\ude00"),
+        ] {
+            assert_eq!(raw(plain).length_hash(), raw(escaped).length_hash(), "{plain:?}");
+            assert_eq!(usize::from(raw(plain).length_hash()), plain.len());
+            assert_eq!(raw(plain).mixed_hash(), raw(escaped).mixed_hash(), "{plain:?}");
+        }
+        assert_ne!(raw(b"abcdefgh").mixed_hash(), raw(b"abcdefgi").mixed_hash());
+        assert_ne!(raw(b"a").mixed_hash(), raw(b"a\x00".as_slice()).mixed_hash());
+        assert_ne!(raw(b"").mixed_hash(), raw(b"\x00".as_slice()).mixed_hash());
+        assert_ne!(raw(b"a").length_hash(), raw(b"a\x00".as_slice()).length_hash());
     }
 
     #[test]

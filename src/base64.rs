@@ -35,8 +35,57 @@ const fn decode_table(alphabet: &[u8; 64]) -> [u8; 256] {
     t
 }
 
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
 static URL_DECODE: [u8; 256] = decode_table(URL);
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
 static STANDARD_DECODE: [u8; 256] = decode_table(STANDARD);
+
+/// An alphabet to decode: characters to sextets, [`INVALID`] (bit 7 set) outside it.
+///
+/// On 64-bit targets a 256-byte table per alphabet (speed); on smaller ones a few comparisons
+/// (flash: 512 bytes of tables are a thirtieth of a microcontroller program). Both give the
+/// same sextet for every byte (tested).
+trait Alphabet {
+    #[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
+    const TABLE: &'static [u8; 256];
+    /// The characters for 62 and 63.
+    #[cfg_attr(not(any(not(target_pointer_width = "64"), test)), allow(dead_code))]
+    const LAST_TWO: [u8; 2];
+
+    #[inline(always)]
+    fn sextet(b: u8) -> u32 {
+        #[cfg(target_pointer_width = "64")]
+        return sextet(Self::TABLE, b);
+        #[cfg(not(target_pointer_width = "64"))]
+        return sextet_by_range(b, Self::LAST_TWO);
+    }
+}
+
+struct Url;
+impl Alphabet for Url {
+    const TABLE: &'static [u8; 256] = &URL_DECODE;
+    const LAST_TWO: [u8; 2] = *b"-_";
+}
+
+struct Standard;
+impl Alphabet for Standard {
+    const TABLE: &'static [u8; 256] = &STANDARD_DECODE;
+    const LAST_TWO: [u8; 2] = *b"+/";
+}
+
+/// The sextet of `b` in the alphabet whose characters for 62 and 63 are `last_two`, by range.
+#[cfg_attr(not(any(not(target_pointer_width = "64"), test)), allow(dead_code))]
+fn sextet_by_range(b: u8, [c62, c63]: [u8; 2]) -> u32 {
+    let v = match b {
+        b'A'..=b'Z' => b.wrapping_sub(b'A'),
+        b'a'..=b'z' => b.wrapping_sub(b'a' - 26),
+        b'0'..=b'9' => b.wrapping_add(52 - b'0'),
+        _ if b == c62 => 62,
+        _ if b == c63 => 63,
+        _ => INVALID,
+    };
+    u32::from(v)
+}
 
 /// The length of `n` bytes in base64url without padding.
 ///
@@ -71,6 +120,7 @@ pub(crate) const fn decoded_len(n: usize) -> Option<usize> {
     }
 }
 
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
 fn sextet(table: &[u8; 256], b: u8) -> u32 {
     u32::from(table.get(usize::from(b)).copied().unwrap_or(INVALID))
 }
@@ -84,8 +134,8 @@ fn char_of(alphabet: &[u8; 64], v: u32) -> u8 {
     alphabet.get((v & 63) as usize).copied().unwrap_or(b'A')
 }
 
-/// Decodes canonical unpadded base64 in `table`'s alphabet into the start of `out`.
-fn decode_with<'o>(table: &[u8; 256], input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Error> {
+/// Decodes canonical unpadded base64 in alphabet `A` into the start of `out`.
+fn decode_with<'o, A: Alphabet>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Error> {
     const INVALID_BASE64: Error = Error::InvalidBase64 { segment: Segment::Payload };
     let needed = decoded_len(input.len()).ok_or(INVALID_BASE64)?;
     let out = out.get_mut(..needed).ok_or(Error::BufferTooSmall { needed })?;
@@ -94,7 +144,7 @@ fn decode_with<'o>(table: &[u8; 256], input: &[u8], out: &'o mut [u8]) -> Result
     // OR of all sextets: bit 7 is set iff some character was outside the alphabet.
     let mut seen = 0u32;
     for (q, o) in quads.iter().zip(triples.iter_mut()) {
-        let [a, b, c, d] = q.map(|ch| sextet(table, ch));
+        let [a, b, c, d] = q.map(A::sextet);
         seen |= a | b | c | d;
         let v = (a << 18) | (b << 12) | (c << 6) | d;
         let [_, b0, b1, b2] = v.to_be_bytes();
@@ -102,7 +152,7 @@ fn decode_with<'o>(table: &[u8; 256], input: &[u8], out: &'o mut [u8]) -> Result
     }
     let mut v = 0u32;
     for &ch in tail {
-        let s = sextet(table, ch);
+        let s = A::sextet(ch);
         seen |= s;
         v = (v << 6) | s;
     }
@@ -122,7 +172,7 @@ fn decode_with<'o>(table: &[u8; 256], input: &[u8], out: &'o mut [u8]) -> Result
 /// Decodes canonical base64url without padding: no `=`, no `+` or `/`, no whitespace, zero
 /// trailing bits. Returns the decoded bytes, which start `out`; errors are said of `segment`.
 pub(crate) fn decode_url<'o>(segment: Segment, input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Error> {
-    decode_with(&URL_DECODE, input, out).map_err(|e| e.in_segment(segment))
+    decode_with::<Url>(input, out).map_err(|e| e.in_segment(segment))
 }
 
 /// Decodes a signature segment into a MAC-sized array: `None` unless it is the canonical
@@ -131,7 +181,7 @@ pub(crate) fn decode_signature<'o>(input: &[u8], mac_len: usize, out: &'o mut [u
     if decoded_len(input.len()) != Some(mac_len) {
         return None;
     }
-    decode_with(&URL_DECODE, input, out).ok().map(|d| &*d)
+    decode_with::<Url>(input, out).ok().map(|d| &*d)
 }
 
 /// Decodes one token segment with the verifier's strict codec: base64url, no padding, no
@@ -161,8 +211,12 @@ pub(crate) fn decode_lenient<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o 
         return Err(Error::InvalidBase64 { segment: Segment::Payload });
     }
     // The alphabets differ only in two characters; a mix of both fails in either table.
-    let table = if unpadded.iter().any(|&b| b == b'+' || b == b'/') { &STANDARD_DECODE } else { &URL_DECODE };
-    decode_with(table, unpadded, out).map(|d| &*d)
+    let decoded = if unpadded.iter().any(|&b| b == b'+' || b == b'/') {
+        decode_with::<Standard>(unpadded, out)
+    } else {
+        decode_with::<Url>(unpadded, out)
+    };
+    decoded.map(|d| &*d)
 }
 
 /// The four characters of three bytes.
@@ -315,6 +369,15 @@ mod tests {
     use super::*;
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD as B64_STANDARD, URL_SAFE_NO_PAD};
+
+    /// The small targets' decoder (comparisons) and the tables agree on every byte.
+    #[test]
+    fn range_decoder_matches_the_tables() {
+        for b in 0..=255u8 {
+            assert_eq!(sextet_by_range(b, Url::LAST_TWO), sextet(Url::TABLE, b), "url {b}");
+            assert_eq!(sextet_by_range(b, Standard::LAST_TWO), sextet(Standard::TABLE, b), "standard {b}");
+        }
+    }
 
     fn enc(data: &[u8], standard: bool) -> ([u8; 256], usize) {
         let mut out = [0u8; 256];

@@ -53,9 +53,19 @@ pub(crate) struct Parts<'t> {
     pub(crate) signed: &'t [u8],
 }
 
-/// The position of the first `.` in `s`, eight bytes at a time (a word with a zero byte where
-/// `s` has a dot), then byte by byte for the tail.
+/// The position of the first `.` in `s`: eight bytes at a time on 64-bit targets, byte by
+/// byte on smaller ones (flash).
 fn find_dot(s: &[u8]) -> Option<usize> {
+    #[cfg(target_pointer_width = "64")]
+    return find_dot_by_word(s);
+    #[cfg(not(target_pointer_width = "64"))]
+    return s.iter().position(|&b| b == b'.');
+}
+
+/// [`find_dot`] eight bytes at a time (a word with a zero byte where `s` has a dot), then byte
+/// by byte for the tail.
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
+fn find_dot_by_word(s: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     const DOTS: u64 = u64::from_ne_bytes([b'.'; 8]);
@@ -123,10 +133,22 @@ pub struct Verifier<'k, K: KeySource<'k> = &'k Key> {
     keys: K,
     leeway: u64,
     require_exp: bool,
-    allow_dev: bool,
+    /// How a development token's payload is read, once they are allowed. The options a
+    /// program may never turn on are function pointers set by their setters, so a program
+    /// that never allows development tokens or never revokes links none of their code.
+    dev: Option<ReadDev>,
     revoked_before: Option<u64>,
     revocations: Option<&'k (dyn Revocations + Sync)>,
+    /// The revocation check, once a cutoff is set.
+    revocation: Option<CheckRevocation>,
 }
+
+/// Reads a development token's payload into the scratch; returns its length.
+type ReadDev = fn(&Parts<'_>, &mut [u8]) -> Result<usize, Error>;
+
+/// Applies the revocation cutoffs to verified claims.
+type CheckRevocation =
+    fn(Option<u64>, Option<&(dyn Revocations + Sync)>, &RawClaims<'_>, &mut [u8]) -> Result<(), Error>;
 
 impl<'k, K: KeySource<'k>> fmt::Debug for Verifier<'k, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -134,7 +156,7 @@ impl<'k, K: KeySource<'k>> fmt::Debug for Verifier<'k, K> {
             .field("keys", &self.keys)
             .field("leeway", &self.leeway)
             .field("require_exp", &self.require_exp)
-            .field("allow_dev", &self.allow_dev)
+            .field("allow_dev", &self.dev.is_some())
             .field("revoked_before", &self.revoked_before)
             .field("revocations", &self.revocations.is_some())
             .finish()
@@ -162,7 +184,15 @@ impl<'k, const N: usize> Verifier<'k, &'k KeySet<N>> {
 
 impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     const fn from_keys(keys: K) -> Self {
-        Self { keys, leeway: 0, require_exp: false, allow_dev: false, revoked_before: None, revocations: None }
+        Self {
+            keys,
+            leeway: 0,
+            require_exp: false,
+            dev: None,
+            revoked_before: None,
+            revocations: None,
+            revocation: None,
+        }
     }
 
     /// App-wide revocation: tokens issued (`iat`, or 0 without one) before `cutoff` (Unix
@@ -170,6 +200,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     #[must_use]
     pub const fn revoked_before(mut self, cutoff: u64) -> Self {
         self.revoked_before = Some(cutoff);
+        self.revocation = Some(check_revocation);
         self
     }
 
@@ -179,6 +210,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     #[must_use]
     pub const fn revocations(mut self, per_user: &'k (dyn Revocations + Sync)) -> Self {
         self.revocations = Some(per_user);
+        self.revocation = Some(check_revocation);
         self
     }
 
@@ -201,7 +233,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// production.
     #[must_use]
     pub const fn allow_dev_tokens(mut self, allow: bool) -> Self {
-        self.allow_dev = allow;
+        self.dev = if allow { Some(read_dev_payload) } else { None };
         self
     }
 
@@ -220,28 +252,15 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// [`Error::IssuedInFuture`]) and revocation ([`Error::Revoked`]);
     /// [`Error::ScratchTooSmall`] when `scratch` is shorter than this token needs (never
     /// with [`VERIFY_SCRATCH_LEN`] bytes).
+    #[inline]
     pub fn verify<'s>(&self, token: impl AsRef<[u8]>, now: u64, scratch: &'s mut [u8]) -> Result<Claims<'s>, Error> {
-        let (raw, dev, payload_len, spare) = self.checked_claims(token.as_ref(), now, scratch, self.allow_dev)?;
-        raw.finish(spare, dev).map_err(|e| e.in_scratch(payload_len))
+        self.verify_token(token.as_ref(), now, scratch)
     }
 
-    /// The revocation cutoffs: app-wide for every token, per user for user tokens (whose id
-    /// is unescaped into `spare` when needed). Out of line and only called when a cutoff is
-    /// set, so verifiers without revocation pay one branch for it.
-    #[cold]
-    #[inline(never)]
-    fn check_revocation(&self, raw: &RawClaims<'_>, spare: &mut [u8]) -> Result<(), Error> {
-        let issued = raw.iat().unwrap_or(0);
-        if self.revoked_before.is_some_and(|cutoff| issued < cutoff) {
-            return Err(Error::Revoked);
-        }
-        if let (false, Some(per_user)) = (raw.is_server(), self.revocations)
-            && let Some(id) = raw.user_id_into(spare)?
-            && per_user.revoked_before(id).is_some_and(|cutoff| issued < cutoff)
-        {
-            return Err(Error::Revoked);
-        }
-        Ok(())
+    /// [`verify`](Self::verify) for bytes: one copy of the code whatever the token's type.
+    fn verify_token<'s>(&self, token: &[u8], now: u64, scratch: &'s mut [u8]) -> Result<Claims<'s>, Error> {
+        let (raw, dev, payload_len, spare) = self.checked_claims(token, now, scratch, self.dev)?;
+        raw.finish(spare, dev).map_err(|e| e.in_scratch(payload_len))
     }
 
     /// Like [`verify`](Self::verify), with every same check, then deserializes the claims into
@@ -277,7 +296,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         now: u64,
         scratch: &'s mut [u8],
     ) -> Result<T, Error> {
-        let (raw, _, payload_len, spare) = self.checked_claims(token.as_ref(), now, scratch, false)?;
+        let (raw, _, payload_len, spare) = self.checked_claims(token.as_ref(), now, scratch, None)?;
         let json = raw.json().as_bytes();
         serde_json_core::from_slice_escaped(json, spare).map(|(value, _)| value).map_err(|e| match e {
             // Each escaped string is unescaped into the rest of the scratch; none is longer
@@ -297,7 +316,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// As [`verify`](Self::verify) for the token's shape, header and MAC.
     pub fn verify_payload<'s>(&self, token: impl AsRef<[u8]>, scratch: &'s mut [u8]) -> Result<&'s [u8], Error> {
         let parts = split(token.as_ref())?;
-        self.check_signature(&parts, scratch)?;
+        check_signature(self.key_of(parts.header, scratch)?, &parts)?;
         Ok(base64::decode_url(Segment::Payload, parts.payload, scratch).map_err(|e| e.in_scratch(0))?)
     }
 
@@ -315,64 +334,49 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         self.verify(token, now, scratch)
     }
 
-    /// All checks; returns the raw claims, whether it is a dev token (only when `allow_dev`),
-    /// the payload's length in `scratch`, and the scratch after it.
+    /// All checks; returns the raw claims, whether it is a dev token (only with `dev`), the
+    /// payload's length in `scratch`, and the scratch after it.
     fn checked_claims<'s>(
         &self,
         token: &[u8],
         now: u64,
         scratch: &'s mut [u8],
-        allow_dev: bool,
+        dev: Option<ReadDev>,
     ) -> Result<(RawClaims<'s>, bool, usize, &'s mut [u8]), Error> {
         let parts = split(token)?;
-        let dev = parts.signature == DEV_SIGNATURE;
-        let decoded = if dev {
-            if !allow_dev {
-                return Err(Error::DevTokenNotAllowed);
+        let is_dev = parts.signature == DEV_SIGNATURE;
+        let decoded = if is_dev {
+            match dev {
+                Some(read) => read(&parts, scratch),
+                None => return Err(Error::DevTokenNotAllowed),
             }
-            if parts.header != HS256_HEADER {
-                return Err(Error::InvalidDevToken);
-            }
-            base64::decode_lenient(parts.payload, scratch).map(<[u8]>::len)
         } else {
-            self.check_signature(&parts, scratch)?;
+            // The key first (decoding the header when it is no key's own), then the MAC: the
+            // header reader's frame and the MAC's are never on the stack together.
+            check_signature(self.key_of(parts.header, scratch)?, &parts)?;
             base64::decode_url(Segment::Payload, parts.payload, scratch).map(|d| d.len())
         };
         let len = decoded.map_err(|e| e.in_scratch(0))?;
         let (payload, spare) = scratch.split_at_mut(len);
         let json = core::str::from_utf8(payload).map_err(|_| Error::InvalidUtf8 { segment: Segment::Payload })?;
         let raw = RawClaims::parse(json)?;
-        if dev && raw.has_server_member() {
+        if is_dev && raw.has_server_member() {
             return Err(Error::InvalidDevToken);
         }
         raw.check(Rules { now, leeway: self.leeway, require_exp: self.require_exp })?;
-        if self.revoked_before.is_some() || self.revocations.is_some() {
-            self.check_revocation(&raw, &mut *spare).map_err(|e| e.in_scratch(len))?;
+        if let Some(check) = self.revocation {
+            check(self.revoked_before, self.revocations, &raw, &mut *spare).map_err(|e| e.in_scratch(len))?;
         }
-        Ok((raw, dev, len, spare))
+        Ok((raw, is_dev, len, spare))
     }
 
-    /// Picks the key (by the header's kid), checks the header, and compares the MAC with the
-    /// signature segment: the segment (public) is strictly decoded into an array and the raw
-    /// MAC bytes are compared in constant time, so no table is indexed by the expected MAC.
-    /// Not inlined: its arrays and the MAC's state leave the stack before the claims are read.
-    #[inline(never)]
-    fn check_signature(&self, parts: &Parts<'_>, scratch: &mut [u8]) -> Result<(), Error> {
-        let mut expected = [0u8; MAX_MAC_LEN];
-        let key = match self.keys.own_header_key(parts.header) {
-            // A key's own header: known valid, not decoded again.
-            Some(key) => key,
-            None => self.header_key(parts.header, scratch)?,
-        };
-        let mac = key.mac().mac(parts.signed, &mut expected);
-        let mac_len = mac.len();
-        let mut given = [0u8; MAX_MAC_LEN];
-        let same =
-            base64::decode_signature(parts.signature, mac_len, &mut given).is_some_and(|given| ct_eq(given, mac));
-        // The expected MAC of a forged token is the signature that would make it valid.
-        #[cfg(feature = "zeroize")]
-        zeroize::Zeroize::zeroize(expected.get_mut(..mac_len).unwrap_or_default());
-        if same { Ok(()) } else { Err(Error::SignatureMismatch) }
+    /// The key that checks a token with this header segment: a key whose own header it is
+    /// (known valid, not decoded again), else the one the decoded header selects.
+    fn key_of(&self, header: &[u8], scratch: &mut [u8]) -> Result<&'k Key, Error> {
+        match self.keys.own_header_key(header) {
+            Some(key) => Ok(key),
+            None => self.header_key(header, scratch),
+        }
     }
 
     /// Decodes and checks a header that is no key's own, and returns the key it selects.
@@ -406,6 +410,57 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
             _ => Err(Error::AlgorithmNotAllowed),
         }
     }
+}
+
+/// Compares the MAC of `key` with the signature segment: the segment (public) is strictly
+/// decoded into an array and the raw MAC bytes are compared in constant time, so no table is
+/// indexed by the expected MAC. Not inlined: its arrays and the MAC's state leave the stack
+/// before the claims are read.
+#[inline(never)]
+fn check_signature(key: &Key, parts: &Parts<'_>) -> Result<(), Error> {
+    let mut expected = [0u8; MAX_MAC_LEN];
+    let mac = key.mac().mac(parts.signed, &mut expected);
+    let mac_len = mac.len();
+    let mut given = [0u8; MAX_MAC_LEN];
+    let same = base64::decode_signature(parts.signature, mac_len, &mut given).is_some_and(|given| ct_eq(given, mac));
+    // The expected MAC of a forged token is the signature that would make it valid.
+    #[cfg(feature = "zeroize")]
+    zeroize::Zeroize::zeroize(expected.get_mut(..mac_len).unwrap_or_default());
+    if same { Ok(()) } else { Err(Error::SignatureMismatch) }
+}
+
+/// A development token's payload, read the way Stream's servers read it (standard or url
+/// alphabet, padded or not) under the one header they are minted with. Set by
+/// [`Verifier::allow_dev_tokens`].
+fn read_dev_payload(parts: &Parts<'_>, scratch: &mut [u8]) -> Result<usize, Error> {
+    if parts.header != HS256_HEADER {
+        return Err(Error::InvalidDevToken);
+    }
+    base64::decode_lenient(parts.payload, scratch).map(<[u8]>::len)
+}
+
+/// The revocation cutoffs: app-wide for every token, per user for user tokens (whose id is
+/// unescaped into `spare` when needed). Set by [`Verifier::revoked_before`] and
+/// [`Verifier::revocations`]; verifiers without them pay one branch.
+#[cold]
+#[inline(never)]
+fn check_revocation(
+    revoked_before: Option<u64>,
+    revocations: Option<&(dyn Revocations + Sync)>,
+    raw: &RawClaims<'_>,
+    spare: &mut [u8],
+) -> Result<(), Error> {
+    let issued = raw.iat().unwrap_or(0);
+    if revoked_before.is_some_and(|cutoff| issued < cutoff) {
+        return Err(Error::Revoked);
+    }
+    if let (false, Some(per_user)) = (raw.is_server(), revocations)
+        && let Some(id) = raw.user_id_into(spare)?
+        && per_user.revoked_before(id).is_some_and(|cutoff| issued < cutoff)
+    {
+        return Err(Error::Revoked);
+    }
+    Ok(())
 }
 
 /// Whether two MACs of the same (public) length are equal, in time that depends only on that
@@ -477,7 +532,7 @@ mod tests {
                             s[at + 3] = b'.';
                         }
                     }
-                    assert_eq!(find_dot(&s), s.iter().position(|&b| b == b'.'), "{s:?}");
+                    assert_eq!(find_dot_by_word(&s), s.iter().position(|&b| b == b'.'), "{s:?}");
                 }
             }
         }

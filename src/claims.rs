@@ -93,12 +93,19 @@ impl<'a> Claims<'a> {
 pub(crate) struct RawClaims<'a> {
     json: &'a str,
     user_id: Option<RawStr<'a>>,
-    exp: Option<u64>,
-    nbf: Option<u64>,
-    iat: Option<u64>,
+    exp: u64,
+    nbf: u64,
+    iat: u64,
+    /// Which of `exp`, `nbf` and `iat` the token has ([`EXP`], [`NBF`], [`IAT`]): flags
+    /// instead of three `Option<u64>`, 23 bytes less in each frame that holds the claims.
+    present: u8,
     /// `Some` when a `server` member is present at all.
     server: Option<bool>,
 }
+
+const EXP: u8 = 1;
+const NBF: u8 = 2;
+const IAT: u8 = 4;
 
 /// The time and presence rules a verifier applies.
 #[derive(Clone, Copy, Debug)]
@@ -108,9 +115,9 @@ pub(crate) struct Rules {
     pub(crate) require_exp: bool,
 }
 
-fn time(claim: Claim, v: Value<'_>) -> Result<Option<u64>, Error> {
+fn time(claim: Claim, v: Value<'_>) -> Result<u64, Error> {
     match v {
-        Value::Number(raw) => read::parse_u64(raw).map(Some).ok_or(Error::InvalidClaim { claim }),
+        Value::Number(raw) => read::parse_u64(raw).ok_or(Error::InvalidClaim { claim }),
         _ => Err(Error::InvalidClaim { claim }),
     }
 }
@@ -153,7 +160,7 @@ impl<'a> RawClaims<'a> {
     /// everything else.
     #[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
     pub(crate) fn parse_canonical(json: &'a str) -> Option<Self> {
-        let mut c = Self { json, user_id: None, exp: None, nbf: None, iat: None, server: None };
+        let mut c = Self { json, user_id: None, exp: 0, nbf: 0, iat: 0, present: 0, server: None };
         if json == r#"{"server":true}"# {
             c.server = Some(true);
             return Some(c);
@@ -171,9 +178,11 @@ impl<'a> RawClaims<'a> {
                 c.user_id = Some(RawStr { bytes: id, start, escaped: false });
                 rest = tail.strip_prefix(b"\"")?;
             } else if let Some(after) = rest.strip_prefix(br#""exp":"#) {
-                c.exp = Some(canonical_u64(after, &mut rest).filter(|_| c.exp.is_none())?);
+                c.exp = canonical_u64(after, &mut rest).filter(|_| c.present & EXP == 0)?;
+                c.present |= EXP;
             } else if let Some(after) = rest.strip_prefix(br#""iat":"#) {
-                c.iat = Some(canonical_u64(after, &mut rest).filter(|_| c.iat.is_none())?);
+                c.iat = canonical_u64(after, &mut rest).filter(|_| c.present & IAT == 0)?;
+                c.present |= IAT;
             } else {
                 return None;
             }
@@ -186,7 +195,7 @@ impl<'a> RawClaims<'a> {
     }
 
     pub(crate) fn parse_general(json: &'a str) -> Result<Self, Error> {
-        let mut c = Self { json, user_id: None, exp: None, nbf: None, iat: None, server: None };
+        let mut c = Self { json, user_id: None, exp: 0, nbf: 0, iat: 0, present: 0, server: None };
         read::object_members(json.as_bytes(), Segment::Payload, |key, value| {
             if key.eq_str("user_id") {
                 match value {
@@ -195,11 +204,11 @@ impl<'a> RawClaims<'a> {
                     _ => return Err(Error::InvalidClaim { claim: Claim::UserId }),
                 }
             } else if key.eq_str("exp") {
-                c.exp = time(Claim::Exp, value)?;
+                (c.exp, c.present) = (time(Claim::Exp, value)?, c.present | EXP);
             } else if key.eq_str("nbf") {
-                c.nbf = time(Claim::Nbf, value)?;
+                (c.nbf, c.present) = (time(Claim::Nbf, value)?, c.present | NBF);
             } else if key.eq_str("iat") {
-                c.iat = time(Claim::Iat, value)?;
+                (c.iat, c.present) = (time(Claim::Iat, value)?, c.present | IAT);
             } else if key.eq_str("server") {
                 match value {
                     Value::Bool(b) => c.server = Some(b),
@@ -215,8 +224,21 @@ impl<'a> RawClaims<'a> {
         self.json
     }
 
+    /// A time claim, if the token has it.
+    const fn time(&self, flag: u8, value: u64) -> Option<u64> {
+        if self.present & flag != 0 { Some(value) } else { None }
+    }
+
+    pub(crate) const fn exp(&self) -> Option<u64> {
+        self.time(EXP, self.exp)
+    }
+
+    pub(crate) const fn nbf(&self) -> Option<u64> {
+        self.time(NBF, self.nbf)
+    }
+
     pub(crate) const fn iat(&self) -> Option<u64> {
-        self.iat
+        self.time(IAT, self.iat)
     }
 
     pub(crate) fn is_server(&self) -> bool {
@@ -246,16 +268,16 @@ impl<'a> RawClaims<'a> {
     /// Applies the Stream profile and the time rules.
     pub(crate) fn check(&self, r: Rules) -> Result<(), Error> {
         self.check_subject()?;
-        match self.exp {
+        match self.exp() {
             None if r.require_exp => return Err(Error::MissingExp),
             Some(exp) if r.now >= exp.saturating_add(r.leeway) => return Err(Error::Expired),
             _ => {}
         }
         let late_now = r.now.saturating_add(r.leeway);
-        if self.nbf.is_some_and(|nbf| late_now < nbf) {
+        if self.nbf().is_some_and(|nbf| late_now < nbf) {
             return Err(Error::NotYetValid);
         }
-        if self.iat.is_some_and(|iat| iat > late_now) {
+        if self.iat().is_some_and(|iat| iat > late_now) {
             return Err(Error::IssuedInFuture);
         }
         Ok(())
@@ -266,9 +288,9 @@ impl<'a> RawClaims<'a> {
         Ok(Claims {
             json: self.json,
             user_id: self.user_id_into(spare)?,
-            exp: self.exp,
-            nbf: self.nbf,
-            iat: self.iat,
+            exp: self.exp(),
+            nbf: self.nbf(),
+            iat: self.iat(),
             server: self.is_server(),
             dev,
         })

@@ -258,9 +258,20 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     }
 
     /// [`verify`](Self::verify) for bytes: one copy of the code whatever the token's type.
+    ///
+    /// Its two halves are not inlined, so that the token's parts and the MAC's frames, and then
+    /// the claims reader's, are on the stack one after the other, never on top of each other.
     fn verify_token<'s>(&self, token: &[u8], now: u64, scratch: &'s mut [u8]) -> Result<Claims<'s>, Error> {
-        let (raw, dev, payload_len, spare) = self.checked_claims(token, now, scratch, self.dev)?;
-        raw.finish(spare, dev).map_err(|e| e.in_scratch(payload_len))
+        let (len, dev) = self.authentic_payload(token, scratch, self.dev)?;
+        self.verified_claims(scratch, len, dev, now)
+    }
+
+    /// The claims of an authentic payload (the first `len` bytes of `scratch`), checked and
+    /// with `user_id` unescaped.
+    #[inline(never)]
+    fn verified_claims<'s>(&self, scratch: &'s mut [u8], len: usize, dev: bool, now: u64) -> Result<Claims<'s>, Error> {
+        let (raw, spare) = self.checked_raw_claims(scratch, len, dev, now)?;
+        raw.finish(spare, dev).map_err(|e| e.in_scratch(len))
     }
 
     /// Like [`verify`](Self::verify), with every same check, then deserializes the claims into
@@ -343,6 +354,21 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         scratch: &'s mut [u8],
         dev: Option<ReadDev>,
     ) -> Result<(RawClaims<'s>, bool, usize, &'s mut [u8]), Error> {
+        let (len, is_dev) = self.authentic_payload(token, scratch, dev)?;
+        let (raw, spare) = self.checked_raw_claims(scratch, len, is_dev, now)?;
+        Ok((raw, is_dev, len, spare))
+    }
+
+    /// Splits the token, checks its header and MAC (or, with `dev`, that it is a development
+    /// token), and decodes the payload into the start of `scratch`; returns the payload's
+    /// length and whether it is a development token.
+    #[inline(never)]
+    fn authentic_payload(
+        &self,
+        token: &[u8],
+        scratch: &mut [u8],
+        dev: Option<ReadDev>,
+    ) -> Result<(usize, bool), Error> {
         let parts = split(token)?;
         let is_dev = parts.signature == DEV_SIGNATURE;
         let decoded = if is_dev {
@@ -356,8 +382,20 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
             check_signature(self.key_of(parts.header, scratch)?, &parts)?;
             base64::decode_url(Segment::Payload, parts.payload, scratch).map(|d| d.len())
         };
-        let len = decoded.map_err(|e| e.in_scratch(0))?;
-        let (payload, spare) = scratch.split_at_mut(len);
+        Ok((decoded.map_err(|e| e.in_scratch(0))?, is_dev))
+    }
+
+    /// Reads the claims of an authentic payload (the first `len` bytes of `scratch`) and
+    /// applies the Stream profile, the time rules and revocation; returns them with the
+    /// scratch after the payload.
+    fn checked_raw_claims<'s>(
+        &self,
+        scratch: &'s mut [u8],
+        len: usize,
+        is_dev: bool,
+        now: u64,
+    ) -> Result<(RawClaims<'s>, &'s mut [u8]), Error> {
+        let (payload, spare) = scratch.split_at_mut_checked(len).ok_or(Error::ScratchTooSmall { needed: len })?;
         let json = core::str::from_utf8(payload).map_err(|_| Error::InvalidUtf8 { segment: Segment::Payload })?;
         let raw = RawClaims::parse(json)?;
         if is_dev && raw.has_server_member() {
@@ -367,7 +405,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         if let Some(check) = self.revocation {
             check(self.revoked_before, self.revocations, &raw, &mut *spare).map_err(|e| e.in_scratch(len))?;
         }
-        Ok((raw, is_dev, len, spare))
+        Ok((raw, spare))
     }
 
     /// The key that checks a token with this header segment: a key whose own header it is

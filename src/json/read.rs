@@ -291,7 +291,10 @@ fn document<'a>(doc: &'a [u8], visit: &mut dyn Visit<'a>) -> Result<(), Error> {
     if p.peek() != Some(b'{') {
         return Err(INVALID);
     }
-    p.object(1, &mut Names { seen: [Seen::default(); MAX_MEMBERS], live: 0 }, visit)?;
+    // A constant, built in place (an array expression here was built and then copied, and
+    // both were on the stack).
+    let mut names = Names::EMPTY;
+    p.object(1, &mut names, visit)?;
     p.ws();
     if p.pos == doc.len() { Ok(()) } else { Err(INVALID) }
 }
@@ -308,6 +311,10 @@ struct Names {
     seen: [Seen; MAX_MEMBERS],
     /// How many entries of `seen` are in use.
     live: usize,
+}
+
+impl Names {
+    const EMPTY: Self = Self { seen: [Seen { hash: 0, quote: 0 }; MAX_MEMBERS], live: 0 };
 }
 
 struct Parser<'a> {

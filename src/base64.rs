@@ -18,7 +18,7 @@ use crate::error::Segment;
 use crate::json::write::Sink;
 
 const URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const STANDARD_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Decoding table value for bytes outside the alphabet (bit 7 set; valid values are < 64).
 const INVALID: u8 = 0xff;
@@ -38,7 +38,7 @@ const fn decode_table(alphabet: &[u8; 64]) -> [u8; 256] {
 #[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
 static URL_DECODE: [u8; 256] = decode_table(URL);
 #[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
-static STANDARD_DECODE: [u8; 256] = decode_table(STANDARD);
+static STANDARD_DECODE: [u8; 256] = decode_table(STANDARD_ALPHABET);
 
 /// An alphabet to decode: characters to sextets, [`INVALID`] (bit 7 set) outside it.
 ///
@@ -289,35 +289,39 @@ const BLOCK: usize = 48;
 ///
 /// JSON arrives in small pieces; they are gathered into 48-byte blocks, each encoded in one
 /// call. It never fails while writing: when `out` fills up it keeps counting, so the caller
-/// learns exactly how long the output would have been.
-pub(crate) struct Encoder<'o> {
+/// learns exactly how long the output would have been. `STANDARD` picks standard base64 with
+/// `=` padding (development tokens) instead of base64url: a type parameter, so the minting of
+/// ordinary tokens links no padding code.
+pub(crate) struct Encoder<'o, const STANDARD: bool = false> {
     out: &'o mut [u8],
     /// Encoded bytes produced so far (counted even past the end of `out`).
     written: usize,
     pending: [u8; BLOCK],
     pending_len: usize,
-    /// Standard alphabet with `=` padding (development tokens) instead of base64url.
-    standard_padded: bool,
 }
 
 impl<'o> Encoder<'o> {
     /// An encoder writing base64url without padding.
     pub(crate) fn url(out: &'o mut [u8]) -> Self {
-        Self { out, written: 0, pending: [0; BLOCK], pending_len: 0, standard_padded: false }
+        Self { out, written: 0, pending: [0; BLOCK], pending_len: 0 }
     }
+}
 
+impl<'o> Encoder<'o, true> {
     /// An encoder writing standard base64 with padding.
     pub(crate) fn standard(out: &'o mut [u8]) -> Self {
-        Self { standard_padded: true, ..Self::url(out) }
+        Self { out, written: 0, pending: [0; BLOCK], pending_len: 0 }
     }
+}
 
+impl<const STANDARD: bool> Encoder<'_, STANDARD> {
     /// Encodes the pending bytes; `last` pads the tail (standard alphabet only).
     fn flush(&mut self, last: bool) {
         let input = self.pending.get(..self.pending_len).unwrap_or_default();
         let n = encoded_len(input.len());
-        let padded = if last && self.standard_padded { padded_len(input.len()) } else { n };
+        let padded = if last && STANDARD { padded_len(input.len()) } else { n };
         let end = self.written.saturating_add(padded);
-        let alphabet = if self.standard_padded { STANDARD } else { URL };
+        let alphabet = if STANDARD { STANDARD_ALPHABET } else { URL };
         if let Some(dst) = self.out.get_mut(self.written..end) {
             let (chars, pad) = dst.split_at_mut(n);
             encode_exact(alphabet, input, chars);
@@ -334,7 +338,7 @@ impl<'o> Encoder<'o> {
     }
 }
 
-impl Sink for Encoder<'_> {
+impl<const STANDARD: bool> Sink for Encoder<'_, STANDARD> {
     // Inlined so the many constant-length JSON pieces become plain moves, not memcpy calls.
     #[inline]
     fn put(&mut self, data: &[u8]) {
@@ -350,7 +354,7 @@ impl Sink for Encoder<'_> {
     }
 }
 
-impl Encoder<'_> {
+impl<const STANDARD: bool> Encoder<'_, STANDARD> {
     /// Appends `bytes` (which fit) to the pending block.
     #[inline]
     fn append(&mut self, bytes: &[u8]) {
@@ -380,13 +384,15 @@ mod tests {
     }
 
     fn enc(data: &[u8], standard: bool) -> ([u8; 256], usize) {
-        let mut out = [0u8; 256];
-        let mut e = if standard { Encoder::standard(&mut out) } else { Encoder::url(&mut out) };
-        // Feed in uneven pieces to cross chunk borders.
-        for piece in data.chunks(7) {
-            e.put(piece);
+        fn feed<const S: bool>(mut e: Encoder<'_, S>, data: &[u8]) -> usize {
+            // Feed in uneven pieces to cross chunk borders.
+            for piece in data.chunks(7) {
+                e.put(piece);
+            }
+            e.finish()
         }
-        let n = e.finish();
+        let mut out = [0u8; 256];
+        let n = if standard { feed(Encoder::standard(&mut out), data) } else { feed(Encoder::url(&mut out), data) };
         (out, n)
     }
 

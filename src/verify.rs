@@ -585,6 +585,22 @@ mod tests {
         }
     }
 
+    /// What 32-bit targets do for a key with a kid (no own-header shortcut there): the header
+    /// reader selects the key for the header it mints, and refuses it for another kid.
+    #[test]
+    fn a_kid_header_read_selects_its_key() {
+        use crate::Algorithm;
+        let key = Key::new(Algorithm::Hs256, &[7; 32]).unwrap().with_kid("k1").unwrap();
+        let mut segment = [0u8; 128];
+        let segment = &mut segment[..key.header_segment_len()];
+        key.write_header_segment(segment);
+        let mut scratch = [0u8; 256];
+        let chosen = Verifier::new(&key).header_key(segment, &mut scratch).unwrap();
+        assert!(core::ptr::eq(chosen, &key));
+        let other = Key::new(Algorithm::Hs256, &[7; 32]).unwrap().with_kid("k2").unwrap();
+        assert_eq!(Verifier::new(&other).header_key(segment, &mut scratch).err(), Some(Error::UnknownKid));
+    }
+
     /// The length caps at their exact boundaries.
     #[test]
     fn split_caps_token_and_header_length() {

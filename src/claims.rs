@@ -225,20 +225,20 @@ impl<'a> RawClaims<'a> {
     }
 
     /// A time claim, if the token has it.
-    const fn time(&self, flag: u8, value: u64) -> Option<u64> {
+    const fn if_present(&self, flag: u8, value: u64) -> Option<u64> {
         if self.present & flag != 0 { Some(value) } else { None }
     }
 
     pub(crate) const fn exp(&self) -> Option<u64> {
-        self.time(EXP, self.exp)
+        self.if_present(EXP, self.exp)
     }
 
     pub(crate) const fn nbf(&self) -> Option<u64> {
-        self.time(NBF, self.nbf)
+        self.if_present(NBF, self.nbf)
     }
 
     pub(crate) const fn iat(&self) -> Option<u64> {
-        self.time(IAT, self.iat)
+        self.if_present(IAT, self.iat)
     }
 
     pub(crate) fn is_server(&self) -> bool {

@@ -40,6 +40,78 @@ static URL_DECODE: [u8; 256] = decode_table(URL);
 #[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
 static STANDARD_DECODE: [u8; 256] = decode_table(STANDARD_ALPHABET);
 
+/// Bit 31 of a [`placed_tables`] entry: a character outside the alphabet.
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
+const INVALID_PLACED: u32 = 1 << 31;
+
+/// One table per position in a group of four characters: each character's sextet already
+/// shifted to its place in the group's 24 bits, or [`INVALID_PLACED`]. A group then decodes
+/// with four loads and three ORs, no shifts.
+// Const evaluation: an out-of-range index would fail the build, not a run.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation, clippy::arithmetic_side_effects)]
+const fn placed_tables(alphabet: &[u8; 64]) -> [[u32; 256]; 4] {
+    let mut t = [[INVALID_PLACED; 256]; 4];
+    let mut i = 0;
+    while i < 64 {
+        let c = alphabet[i] as usize;
+        t[0][c] = (i as u32) << 18;
+        t[1][c] = (i as u32) << 12;
+        t[2][c] = (i as u32) << 6;
+        t[3][c] = i as u32;
+        i += 1;
+    }
+    t
+}
+
+/// The url alphabet's placed tables (4 KiB): 64-bit targets only, where the verifier's hot
+/// path decodes with them; smaller ones keep their flash.
+#[cfg(any(target_pointer_width = "64", test))]
+static URL_PLACED: [[u32; 256]; 4] = placed_tables(URL);
+
+/// The two url characters of every 12 bits, as a little-endian `u16` (first character in the
+/// low byte): six bytes encode with four loads.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation, clippy::arithmetic_side_effects)]
+const fn pair_table(alphabet: &[u8; 64]) -> [u16; 4096] {
+    let mut t = [0u16; 4096];
+    let mut i = 0;
+    while i < 4096 {
+        t[i] = u16::from_le_bytes([alphabet[i >> 6], alphabet[i & 63]]);
+        i += 1;
+    }
+    t
+}
+
+/// The url alphabet's pair table (8 KiB): 64-bit targets only, where minting encodes with it;
+/// smaller ones keep their flash.
+#[cfg(any(target_pointer_width = "64", test))]
+static URL_PAIRS: [u16; 4096] = pair_table(URL);
+
+/// The eight url characters of six bytes.
+#[cfg(any(target_pointer_width = "64", test))]
+#[inline(always)]
+fn octet([a, b, c, d, e, f]: [u8; 6]) -> [u8; 8] {
+    octet_of(u64::from_be_bytes([0, 0, a, b, c, d, e, f]))
+}
+
+/// The eight url characters of the low 48 bits of `v`.
+#[cfg(any(target_pointer_width = "64", test))]
+#[inline(always)]
+fn octet_of(v: u64) -> [u8; 8] {
+    let pair = |shift: u32| u64::from(URL_PAIRS.get(((v >> shift) & 0xfff) as usize).copied().unwrap_or(0));
+    (pair(36) | (pair(24) << 16) | (pair(12) << 32) | (pair(0) << 48)).to_le_bytes()
+}
+
+/// The eight url characters of the six bytes at `input[at..]`: read as one word when eight
+/// bytes remain there.
+#[cfg(any(target_pointer_width = "64", test))]
+#[inline(always)]
+fn octet_at(input: &[u8], at: usize, six: &[u8; 6]) -> [u8; 8] {
+    match input.get(at..).and_then(<[u8]>::first_chunk::<8>) {
+        Some(word) => octet_of(u64::from_be_bytes(*word) >> 16),
+        None => octet(*six),
+    }
+}
+
 /// An alphabet to decode: characters to sextets, [`INVALID`] (bit 7 set) outside it.
 ///
 /// On 64-bit targets a 256-byte table per alphabet (speed); on smaller ones a few comparisons
@@ -59,12 +131,62 @@ trait Alphabet {
         #[cfg(not(target_pointer_width = "64"))]
         return sextet_by_range(b, Self::LAST_TWO);
     }
+
+    /// Decodes whole groups of four characters into three bytes each; returns the OR of
+    /// what was looked up, whose bit 7 is set iff a character was outside the alphabet.
+    #[inline(always)]
+    fn decode_quads(quads: &[[u8; 4]], triples: &mut [[u8; 3]]) -> u32 {
+        let mut seen = 0u32;
+        for (q, o) in quads.iter().zip(triples.iter_mut()) {
+            let [a, b, c, d] = q.map(Self::sextet);
+            seen |= a | b | c | d;
+            let v = (a << 18) | (b << 12) | (c << 6) | d;
+            let [_, b0, b1, b2] = v.to_be_bytes();
+            *o = [b0, b1, b2];
+        }
+        seen
+    }
 }
 
 struct Url;
 impl Alphabet for Url {
     const TABLE: &'static [u8; 256] = &URL_DECODE;
     const LAST_TWO: [u8; 2] = *b"-_";
+
+    /// On 64-bit targets, with the placed tables, two groups (six bytes) at a time.
+    #[cfg(target_pointer_width = "64")]
+    #[inline(always)]
+    fn decode_quads(quads: &[[u8; 4]], triples: &mut [[u8; 3]]) -> u32 {
+        decode_placed(&URL_PLACED, quads, triples) >> 24
+    }
+}
+
+/// [`Alphabet::decode_quads`] with [`placed_tables`]: returns the OR of the groups' values
+/// (bit 31 set iff a character was outside the alphabet).
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
+#[inline(always)]
+fn decode_placed(t: &[[u32; 256]; 4], quads: &[[u8; 4]], triples: &mut [[u8; 3]]) -> u32 {
+    let [t0, t1, t2, t3] = t;
+    let group = |[a, b, c, d]: [u8; 4]| {
+        let at = |t: &[u32; 256], ch: u8| t.get(usize::from(ch)).copied().unwrap_or(INVALID_PLACED);
+        at(t0, a) | at(t1, b) | at(t2, c) | at(t3, d)
+    };
+    let (pairs, last) = quads.as_chunks::<2>();
+    let (out_pairs, out_last) = triples.as_flattened_mut().as_chunks_mut::<6>();
+    let mut seen = 0u32;
+    for ([q0, q1], o) in pairs.iter().zip(out_pairs.iter_mut()) {
+        let (v0, v1) = (group(*q0), group(*q1));
+        seen |= v0 | v1;
+        let bytes = ((u64::from(v0) << 24) | u64::from(v1)).to_be_bytes();
+        o.copy_from_slice(bytes.get(2..).unwrap_or_default());
+    }
+    for (q, o) in last.iter().zip(out_last.as_chunks_mut::<3>().0.iter_mut()) {
+        let v = group(*q);
+        seen |= v;
+        let [_, b0, b1, b2] = v.to_be_bytes();
+        *o = [b0, b1, b2];
+    }
+    seen
 }
 
 struct Standard;
@@ -142,14 +264,7 @@ fn decode_with<'o, A: Alphabet>(input: &[u8], out: &'o mut [u8]) -> Result<&'o m
     let (quads, tail) = input.as_chunks::<4>();
     let (triples, out_tail) = out.as_chunks_mut::<3>();
     // OR of all sextets: bit 7 is set iff some character was outside the alphabet.
-    let mut seen = 0u32;
-    for (q, o) in quads.iter().zip(triples.iter_mut()) {
-        let [a, b, c, d] = q.map(A::sextet);
-        seen |= a | b | c | d;
-        let v = (a << 18) | (b << 12) | (c << 6) | d;
-        let [_, b0, b1, b2] = v.to_be_bytes();
-        *o = [b0, b1, b2];
-    }
+    let mut seen = A::decode_quads(quads, triples);
     let mut v = 0u32;
     for &ch in tail {
         let s = A::sextet(ch);
@@ -165,7 +280,9 @@ fn decode_with<'o, A: Alphabet>(input: &[u8], out: &'o mut [u8]) -> Result<&'o m
     if seen & 0x80 != 0 || v & spare_mask != 0 {
         return Err(INVALID_BASE64);
     }
-    out_tail.copy_from_slice(bytes.get(..out_tail.len()).unwrap_or_default());
+    for (o, b) in out_tail.iter_mut().zip(bytes) {
+        *o = b;
+    }
     Ok(out)
 }
 
@@ -247,7 +364,10 @@ fn encode_exact(alphabet: &[u8; 64], input: &[u8], out: &mut [u8]) {
         let v = (u32::from(t[0]) << 16) | (u32::from(t[1]) << 8) | u32::from(t[2]);
         *q = [char_of(alphabet, v >> 18), char_of(alphabet, v >> 12), char_of(alphabet, v >> 6), char_of(alphabet, v)];
     }
-    out_tail.copy_from_slice(tail_chars(alphabet, tail).get(..out_tail.len()).unwrap_or_default());
+    // Each character on its own: a copy of a length known only at run time calls memcpy.
+    for (o, c) in out_tail.iter_mut().zip(tail_chars(alphabet, tail)) {
+        *o = c;
+    }
 }
 
 /// Encodes the bytes `buf[from..]` as base64url into `buf` itself, from its start; `buf` must
@@ -274,11 +394,59 @@ pub(crate) fn encode_url_in_place(buf: &mut [u8], from: usize) {
     out.get_mut(..m).unwrap_or_default().copy_from_slice(chars.get(..m).unwrap_or_default());
 }
 
+/// Encodes `input` (unpadded base64url) into `out`, which must be exactly
+/// `encoded_len(input.len())` long: on 64-bit targets six bytes at a time with the pair table.
+fn encode_url_exact(input: &[u8], out: &mut [u8]) {
+    #[cfg(target_pointer_width = "64")]
+    let (input, out) = {
+        let (sixes, rest) = input.as_chunks::<6>();
+        let (eights, out_rest) = out.as_chunks_mut::<8>();
+        for ((k, six), o) in sixes.iter().enumerate().zip(eights.iter_mut()) {
+            *o = octet_at(input, k.saturating_mul(6), six);
+        }
+        (rest, out_rest)
+    };
+    encode_exact(URL, input, out);
+}
+
+/// Encodes the `len` bytes at `buf[from..]` as base64url into the start of `buf`, returning
+/// the encoded length; `from` must be at least `encoded_len(len) - len`. Six bytes at a time on 64-bit targets when `from` leaves room (the
+/// eight characters of bytes `6k..6k + 6` end at `8k + 8`, before the unread input at
+/// `from + 6k + 6`, whenever `from >= 2 * (len / 6) + 2`); otherwise, and on smaller targets,
+/// through [`encode_url_in_place`].
+pub(crate) fn encode_url_moved(buf: &mut [u8], from: usize, len: usize) -> usize {
+    let n = encoded_len(len);
+    #[cfg(target_pointer_width = "64")]
+    if from >= (len / 6).saturating_mul(2).saturating_add(2) {
+        let (mut read, mut write) = (from, 0usize);
+        let end = from.saturating_add(len);
+        while read.saturating_add(6) <= end {
+            let Some(six) = buf.get(read..).and_then(<[u8]>::first_chunk::<6>).copied() else { break };
+            if let Some(dst) = buf.get_mut(write..).and_then(<[u8]>::first_chunk_mut::<8>) {
+                *dst = octet(six);
+            }
+            (read, write) = (read.saturating_add(6), write.saturating_add(8));
+        }
+        let mut rest = [0u8; 5];
+        let tail = end.saturating_sub(read).min(rest.len());
+        rest.get_mut(..tail)
+            .unwrap_or_default()
+            .copy_from_slice(buf.get(read..read.saturating_add(tail)).unwrap_or_default());
+        let out = buf.get_mut(write..n).unwrap_or_default();
+        encode_exact(URL, rest.get(..tail).unwrap_or_default(), out);
+        return n;
+    }
+    let region = buf.get_mut(..from.saturating_add(len)).unwrap_or_default();
+    region.copy_within(from.., n.saturating_sub(len));
+    encode_url_in_place(region.get_mut(..n).unwrap_or_default(), n.saturating_sub(len));
+    n
+}
+
 /// Encodes `input` as base64url without padding at the start of `out`, returning the text.
 pub(crate) fn encode_url<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], Error> {
     let needed = encoded_len(input.len());
     let out = out.get_mut(..needed).ok_or(Error::BufferTooSmall { needed })?;
-    encode_exact(URL, input, out);
+    encode_url_exact(input, out);
     Ok(out)
 }
 
@@ -321,10 +489,13 @@ impl<const STANDARD: bool> Encoder<'_, STANDARD> {
         let n = encoded_len(input.len());
         let padded = if last && STANDARD { padded_len(input.len()) } else { n };
         let end = self.written.saturating_add(padded);
-        let alphabet = if STANDARD { STANDARD_ALPHABET } else { URL };
         if let Some(dst) = self.out.get_mut(self.written..end) {
             let (chars, pad) = dst.split_at_mut(n);
-            encode_exact(alphabet, input, chars);
+            if STANDARD {
+                encode_exact(STANDARD_ALPHABET, input, chars);
+            } else {
+                encode_url_exact(input, chars);
+            }
             pad.fill(b'=');
         }
         self.written = end;
@@ -493,6 +664,27 @@ mod tests {
             buf[n - len..n].copy_from_slice(&data[..len]);
             encode_url_in_place(&mut buf[..n], n - len);
             assert_eq!(&buf[..n], URL_SAFE_NO_PAD.encode(&data[..len]).as_bytes(), "len {len}");
+        }
+    }
+
+    /// Moved encoding equals the `base64` crate's for every length and every gap between the
+    /// output's start and the input's, on both sides of the room the six-byte steps need.
+    #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
+    fn moved_encoding_matches_the_base64_crate() {
+        let data: [u8; 100] = core::array::from_fn(|i| (i * 151 % 256) as u8);
+        for len in 0..data.len() {
+            let least = encoded_len(len) - len;
+            for from in least..least + 50 {
+                let mut buf = [0u8; 300];
+                buf[from..from + len].copy_from_slice(&data[..len]);
+                let n = encode_url_moved(&mut buf[..from + len], from, len);
+                assert_eq!(&buf[..n], URL_SAFE_NO_PAD.encode(&data[..len]).as_bytes(), "len {len} from {from}");
+            }
+        }
+        // The pair table holds every two characters.
+        for i in 0..4096usize {
+            assert_eq!(URL_PAIRS[i].to_le_bytes(), [URL[i >> 6], URL[i & 63]]);
         }
     }
 

@@ -2,6 +2,7 @@
 
 use crate::Error;
 use crate::error::{Claim, Segment};
+use crate::json;
 use crate::json::read::{self, RawStr, Value};
 
 /// The claims of a verified token, borrowed from the caller's scratch buffer.
@@ -122,69 +123,174 @@ fn time(claim: Claim, v: Value<'_>) -> Result<u64, Error> {
     }
 }
 
-/// A plain non-negative integer at the start of `input` (digits only, no leading zero, fits
-/// `u64`); `rest` is set to what follows it.
+/// Most members a claims object may have, besides the registered ones, for the one-pass
+/// reader to take it (their names are compared pairwise for duplicates); objects with more
+/// go to the general reader. Stream Video's call tokens have two (`call_cids`, `role`).
+const FLAT_OTHERS: usize = 8;
+
+/// A string without escapes or control characters at the start of `s` (just after its
+/// opening quote): its content and what follows the closing quote.
+#[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
+fn plain_string(s: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (content, tail) = s.split_at_checked(json::string_end(s)?)?;
+    Some((content, tail.strip_prefix(b"\"")?))
+}
+
+/// The value of eight ASCII digits (the first in the lowest byte), by halving: pairs, then
+/// fours, then the eight.
+#[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
+const fn eight_digits(w: u64) -> u64 {
+    let pairs = ((w & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1)) >> 8;
+    let fours = ((pairs & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1)) >> 16;
+    ((fours & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 << 32 | 1)) >> 32
+}
+
+/// Whether all eight bytes of `w` are ASCII digits (bytes of UTF-8 text: at most 0xf4, so
+/// adding 6 carries out of none).
+#[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
+const fn all_digits(w: u64) -> bool {
+    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xf0; 8]);
+    const THREES: u64 = u64::from_le_bytes([0x33; 8]);
+    (w & HIGH_NIBBLES) | ((w.wrapping_add(u64::from_le_bytes([0x06; 8])) & HIGH_NIBBLES) >> 4) == THREES
+}
+
+/// A canonical non-negative integer of at most 19 digits (so it fits `u64` unchecked) at the
+/// start of `input`: digits only, no leading zero. `rest` is set to what follows it. Longer
+/// numbers return `None` (the general reader takes them, up to `u64::MAX`).
 #[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
 fn canonical_u64<'a>(input: &'a [u8], rest: &mut &'a [u8]) -> Option<u64> {
-    let digits = input.iter().position(|b| !b.is_ascii_digit()).unwrap_or(input.len());
-    let (num, tail) = input.split_at(digits);
-    if num.len() > 1 && num.first() == Some(&b'0') {
+    const MAX_DIGITS: usize = 19;
+    let (mut value, mut len) = match input.first_chunk::<8>().map(|w| u64::from_le_bytes(*w)) {
+        Some(w) if all_digits(w) => (eight_digits(w), 8),
+        _ => (0, 0),
+    };
+    for &b in input.get(len..).unwrap_or_default() {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(b & 0x0f));
+        len = len.saturating_add(1);
+    }
+    if len == 0 || len > MAX_DIGITS || (len > 1 && input.first() == Some(&b'0')) {
         return None;
     }
-    *rest = tail;
-    read::parse_u64(num)
+    *rest = input.get(len..).unwrap_or_default();
+    Some(value)
+}
+
+/// Skips a member value the claims do not use, when it is flat and plain: a string without
+/// escapes, an integer, `true`, `false`, `null`, or an array of those. Returns what follows.
+#[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
+fn skip_flat_value(value: &[u8]) -> Option<&[u8]> {
+    let Some(mut rest) = value.strip_prefix(b"[") else { return skip_scalar(value) };
+    if let Some(after) = rest.strip_prefix(b"]") {
+        return Some(after);
+    }
+    loop {
+        match skip_scalar(rest)? {
+            [b',', more @ ..] => rest = more,
+            [b']', after @ ..] => return Some(after),
+            _ => return None,
+        }
+    }
+}
+
+/// Skips a plain scalar: a string without escapes, an integer (`-`, no leading zero, no
+/// fraction or exponent), `true`, `false` or `null`.
+#[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
+fn skip_scalar(value: &[u8]) -> Option<&[u8]> {
+    match value {
+        [b'"', s @ ..] => plain_string(s).map(|(_, rest)| rest),
+        [b't', b'r', b'u', b'e', rest @ ..] | [b'n', b'u', b'l', b'l', rest @ ..] => Some(rest),
+        [b'f', b'a', b'l', b's', b'e', rest @ ..] => Some(rest),
+        _ => {
+            let digits = value.strip_prefix(b"-").unwrap_or(value);
+            let len = digits.iter().position(|b| !b.is_ascii_digit()).unwrap_or(digits.len());
+            let (num, rest) = digits.split_at(len);
+            let canonical = num == b"0" || num.first().is_some_and(|&d| d != b'0');
+            (canonical && !matches!(rest.first(), Some(b'.' | b'e' | b'E'))).then_some(rest)
+        }
+    }
 }
 
 impl<'a> RawClaims<'a> {
     /// Reads the registered claims of a claims object, checking each one's type.
     ///
-    /// On 64-bit targets the shapes Stream mints take a one-pass reader first (speed); on
+    /// On 64-bit targets a one-pass reader takes the shapes SDKs mint first (speed); on
     /// smaller ones only the general reader is built (flash). Both give the same result.
     /// Not inlined: the reader's table is on the stack only while the claims are read, not
     /// under the MAC's state in the caller's frame.
     #[inline(never)]
     pub(crate) fn parse(json: &'a str) -> Result<Self, Error> {
         #[cfg(target_pointer_width = "64")]
-        if let Some(c) = Self::parse_canonical(json) {
+        if let Some(c) = Self::parse_flat(json) {
             return Ok(c);
         }
         Self::parse_general(json)
     }
 
-    /// The shapes Stream's SDKs mint, recognized in one pass: `{"server":true}`, and an
-    /// object of `"user_id":"<no escapes>"`, `"exp":<int>` and `"iat":<int>`, each at most
-    /// once, in any order (JS: user_id, exp, iat; Go: exp, iat, user_id; Python: iat,
-    /// user_id, exp), without whitespace. Anything else (whitespace, escapes, other members,
-    /// repeats, numbers that do not fit or are not plain digits) returns `None` and takes the
-    /// general reader, which gives the same result for these shapes and the precise error for
-    /// everything else.
+    /// The one-pass reader: a claims object without whitespace whose names have no escapes,
+    /// whose `user_id` is a non-empty string without escapes, whose `exp`, `nbf` and `iat`
+    /// are plain integers of at most 19 digits and `server` a boolean, each at most once, in
+    /// any order (JS: user_id, exp, iat; Go: exp, iat, user_id; Python: iat, user_id, exp),
+    /// and whose other members (at most [`FLAT_OTHERS`], with distinct names) have flat plain
+    /// values ([`skip_flat_value`]: Stream Video's `call_cids` and `role`). Anything else
+    /// returns `None` and takes the general reader, which gives the same result for these
+    /// shapes and the precise error for everything else.
     #[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
-    pub(crate) fn parse_canonical(json: &'a str) -> Option<Self> {
+    pub(crate) fn parse_flat(json: &'a str) -> Option<Self> {
         let mut c = Self { json, user_id: None, exp: 0, nbf: 0, iat: 0, present: 0, server: None };
-        if json == r#"{"server":true}"# {
-            c.server = Some(true);
-            return Some(c);
-        }
+        let mut others: [&[u8]; FLAT_OTHERS] = [&[]; FLAT_OTHERS];
+        let mut n_others = 0usize;
         let doc = json.as_bytes();
         let mut rest = doc.strip_prefix(b"{")?;
         loop {
-            if let Some(after) = rest.strip_prefix(br#""user_id":""#) {
-                let len = after.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-                let (id, tail) = after.split_at(len);
+            let (name, after) = plain_string(rest.strip_prefix(b"\"")?)?;
+            let value = after.strip_prefix(b":")?;
+            let flag = match name {
+                b"exp" => EXP,
+                b"nbf" => NBF,
+                b"iat" => IAT,
+                _ => 0,
+            };
+            if flag != 0 {
+                if c.present & flag != 0 {
+                    return None;
+                }
+                let t = canonical_u64(value, &mut rest)?;
+                match flag {
+                    EXP => c.exp = t,
+                    NBF => c.nbf = t,
+                    _ => c.iat = t,
+                }
+                c.present |= flag;
+            } else if name == b"user_id" {
+                let content = value.strip_prefix(b"\"")?;
+                let (id, tail) = plain_string(content)?;
                 if id.is_empty() || c.user_id.is_some() {
                     return None;
                 }
-                let start = doc.len().saturating_sub(after.len());
+                let start = doc.len().saturating_sub(content.len());
                 c.user_id = Some(RawStr { bytes: id, start, escaped: false });
-                rest = tail.strip_prefix(b"\"")?;
-            } else if let Some(after) = rest.strip_prefix(br#""exp":"#) {
-                c.exp = canonical_u64(after, &mut rest).filter(|_| c.present & EXP == 0)?;
-                c.present |= EXP;
-            } else if let Some(after) = rest.strip_prefix(br#""iat":"#) {
-                c.iat = canonical_u64(after, &mut rest).filter(|_| c.present & IAT == 0)?;
-                c.present |= IAT;
+                rest = tail;
+            } else if name == b"server" {
+                let (b, tail) = match value {
+                    [b't', b'r', b'u', b'e', tail @ ..] => (true, tail),
+                    [b'f', b'a', b'l', b's', b'e', tail @ ..] => (false, tail),
+                    _ => return None,
+                };
+                if c.server.replace(b).is_some() {
+                    return None;
+                }
+                rest = tail;
             } else {
-                return None;
+                let seen = others.get(..n_others).unwrap_or_default();
+                if seen.contains(&name) {
+                    return None;
+                }
+                *others.get_mut(n_others)? = name;
+                n_others = n_others.saturating_add(1);
+                rest = skip_flat_value(value)?;
             }
             match rest {
                 [b'}'] => return Some(c),
@@ -313,26 +419,36 @@ mod tests {
     /// The one-pass reader agrees with the general one on the shapes it takes, and declines
     /// everything else.
     #[test]
-    fn canonical_fast_path_matches_the_general_reader() {
+    fn one_pass_reader_matches_the_general_reader() {
         let taken = [
             r#"{"server":true}"#,
             r#"{"user_id":"john"}"#,
             r#"{"user_id":"jürgen","exp":1700000000}"#,
             r#"{"user_id":"a","iat":0}"#,
-            r#"{"user_id":"a b/c","exp":18446744073709551615,"iat":1}"#,
+            r#"{"user_id":"a b/c","exp":1844674407370955161,"iat":1}"#,
             // Other SDKs' member orders: Go (sorted), Python, and any other.
             r#"{"exp":1700000000,"iat":1600000000,"user_id":"john"}"#,
             r#"{"iat":1600000000,"user_id":"john","exp":1700000000}"#,
             r#"{"user_id":"a","iat":1,"exp":2}"#,
             r#"{"exp":5}"#,
+            r#"{"server":false}"#,
+            r#"{"server":true,"iat":1700000000}"#,
+            r#"{"user_id":"a","nbf":1}"#,
+            r#"{"user_id":"a","exp":1234567,"nbf":12345678,"iat":123456789}"#,
+            r#"{"user_id":"a","exp":9999999999999999999}"#,
+            // Members the claims do not use, with flat plain values (Stream Video's call token).
+            r#"{"user_id":"a","call_cids":["default:call-1","livestream:town-hall"],"role":"user","iat":1,"exp":2}"#,
+            r#"{"user_id":"a","role":"x"}"#,
+            r#"{"user_id":"a","n":-0,"m":0,"k":-12,"t":true,"f":false,"z":null,"e":[],"l":[1,"x",null,-3]}"#,
+            r#"{"user_id":"a","role":"x","roles":"y","rol":"z"}"#,
+            r#"{"user_id":"a","a":0,"b":0,"c":0,"d":0,"e":0,"f":0,"g":0,"h":0}"#,
         ];
         for json in taken {
-            let fast = RawClaims::parse_canonical(json).unwrap_or_else(|| panic!("declined {json}"));
+            let fast = RawClaims::parse_flat(json).unwrap_or_else(|| panic!("declined {json}"));
             let general = RawClaims::parse_general(json).unwrap();
             assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{json}");
         }
         let declined = [
-            r#"{"server":false}"#,
             r#"{ "user_id":"a"}"#,
             r#"{"user_id":"a" }"#,
             r#"{"user_id":""}"#,
@@ -351,14 +467,71 @@ mod tests {
             r#"{"user_id":"a""exp":1}"#,
             "{}",
             "{",
-            r#"{"user_id":"a","nbf":1}"#,
-            r#"{"user_id":"a","role":"x"}"#,
+            r#"{"user_id":"a","exp":10000000000000000000}"#,
+            r#"{"user_id":"a b/c","exp":18446744073709551615,"iat":1}"#,
+            r#"{"user_id":"a","exp":00000000}"#,
+            r#"{"user_id":"a","exp":0123456789}"#,
+            r#"{"user_id":"a","exp":12345678.5}"#,
+            r#"{"server":true,"server":true}"#,
+            r#"{"server":1}"#,
+            r#"{"user_id":"a","nbf":1,"nbf":1}"#,
+            r#"{"user_id":"a","role":"x","role":"x"}"#,
+            r#"{"user_id":"a","r\u006fle":"x"}"#,
+            r#"{"user_id":"a","role":"x\n"}"#,
+            r#"{"user_id":"a","role":{"x":1}}"#,
+            r#"{"user_id":"a","role":[[1]]}"#,
+            r#"{"user_id":"a","role":[1,]}"#,
+            r#"{"user_id":"a","role":[1 ]}"#,
+            r#"{"user_id":"a","role":[1}"#,
+            r#"{"user_id":"a","n":01}"#,
+            r#"{"user_id":"a","n":-}"#,
+            r#"{"user_id":"a","n":1.5}"#,
+            r#"{"user_id":"a","n":1e5}"#,
+            r#"{"user_id":"a","n":1E5}"#,
+            r#"{"user_id":"a","n":truex}"#,
+            r#"{"user_id":"a","n":nul}"#,
+            r#"{"user_id":"a","n":"x}"#,
+            r#"{"user_id":"a","a":0,"b":0,"c":0,"d":0,"e":0,"f":0,"g":0,"h":0,"i":0}"#,
             r#"{"user_id":"a"}x"#,
             r#"{"user_id":"a"},"#,
             "{\"user_id\":\"a\u{1}\"}",
         ];
         for json in declined {
-            assert!(RawClaims::parse_canonical(json).is_none(), "took {json}");
+            assert!(RawClaims::parse_flat(json).is_none(), "took {json}");
+        }
+    }
+
+    /// The word-at-a-time helpers agree with byte-by-byte definitions: the end of a string's
+    /// plain content at every position and for every byte, and digit runs of every length.
+    #[test]
+    fn word_helpers_match_byte_definitions() {
+        for b in 0..=255u8 {
+            for at in 0..20 {
+                let mut s = [b'x'; 20];
+                s[at] = b;
+                let want = s.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+                assert_eq!(json::string_end(&s), want, "byte {b} at {at}");
+            }
+            let w = u64::from_le_bytes([b'5', b'5', b'5', b, b'5', b'5', b'5', b'5']);
+            assert_eq!(all_digits(w), b.is_ascii_digit() || b == b'5', "byte {b}");
+        }
+        for digits in
+            ["0", "7", "10", "1234567", "12345678", "99999999", "123456789", "1700000000", "9999999999999999999"]
+        {
+            for tail in ["", ",", "}", "x"] {
+                let input = format!("{digits}{tail}");
+                let mut rest: &[u8] = b"unset";
+                assert_eq!(canonical_u64(input.as_bytes(), &mut rest), digits.parse().ok(), "{input}");
+                assert_eq!(rest, tail.as_bytes(), "{input}");
+            }
+        }
+        for n in [0u64, 1, 9, 10, 99_999_999, 12_345_678, 87_654_321, 10_000_000] {
+            let text = format!("{n:08}");
+            assert_eq!(eight_digits(u64::from_le_bytes(text.as_bytes().try_into().unwrap())), n);
+        }
+        let mut rest: &[u8] = b"";
+        for bad in ["", "x", "-1", "01", "00000000", "012345678", "10000000000000000000"] {
+            assert_eq!(canonical_u64(bad.as_bytes(), &mut rest), None, "{bad}");
         }
     }
 

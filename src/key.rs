@@ -130,7 +130,12 @@ impl Key {
     /// [`header_segment_len`](Self::header_segment_len) long.
     pub(crate) fn write_header_segment(&self, out: &mut [u8]) {
         if self.kid.is_empty() {
-            out.copy_from_slice(self.alg.header_segment().get(..out.len()).unwrap_or_default());
+            // Every algorithm's header segment is 36 bytes: a fixed-size move, not memcpy.
+            if let (Ok(dst), Ok(src)) =
+                (<&mut [u8; 36]>::try_from(&mut *out), <&[u8; 36]>::try_from(self.alg.header_segment()))
+            {
+                *dst = *src;
+            }
         } else {
             self.write_kid_header_segment(out);
         }

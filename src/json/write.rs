@@ -153,32 +153,76 @@ fn unsigned64_sub<S: Sink + ?Sized>(out: &mut S, mut n: u64) {
 
 /// `unsigned64` two digits per division.
 #[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
-fn unsigned64_div<S: Sink + ?Sized>(out: &mut S, mut n: u64) {
+fn unsigned64_div<S: Sink + ?Sized>(out: &mut S, n: u64) {
+    let mut buf = [0u8; 20];
+    out.put(decimal(n, &mut buf));
+}
+
+/// The decimal digits of `n`, written at the end of `buf`.
+#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
+pub(crate) fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let start = buf.len().saturating_sub(decimal_len(n));
+    let out = buf.get_mut(start..).unwrap_or_default();
+    decimal_exact(n, out);
+    out
+}
+
+/// The number of decimal digits of `n`, from its base-10 logarithm.
+#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
+pub(crate) const fn decimal_len(n: u64) -> usize {
+    match n.checked_ilog10() {
+        Some(log) => (log as usize).saturating_add(1),
+        None => 1,
+    }
+}
+
+/// The eight decimal digits of `v` (below 10^8, with leading zeros), without a division
+/// chain: its two halves of four digits go into the two 32-bit lanes of a word, which split
+/// into 16-bit lanes of two digits, then bytes of one, each lane divided by multiplying
+/// (exact for these ranges: `x * 10486 >> 20` is `x / 100` below 10^4, `x * 103 >> 10` is
+/// `x / 10` below 100).
+#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
+const fn eight_digits(v: u32) -> [u8; 8] {
+    let x = (v / 10_000) as u64 | (((v % 10_000) as u64) << 32);
+    let hundreds = (x.wrapping_mul(10_486) >> 20) & 0x0000_007f_0000_007f;
+    let pairs = hundreds | (x.wrapping_sub(hundreds.wrapping_mul(100)) << 16);
+    let tens = (pairs.wrapping_mul(103) >> 10) & 0x000f_000f_000f_000f;
+    let digits = tens | (pairs.wrapping_sub(tens.wrapping_mul(10)) << 8);
+    digits.wrapping_add(u64::from_le_bytes([b'0'; 8])).to_le_bytes()
+}
+
+/// Writes the decimal digits of `n` into the whole of `out`, which is [`decimal_len`] long:
+/// two digits per division, from the end, each pair a two-byte move.
+#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
+pub(crate) fn decimal_exact(mut n: u64, out: &mut [u8]) {
     const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
         2021222324252627282930313233343536373839\
         4041424344454647484950515253545556575859\
         6061626364656667686970717273747576777879\
         8081828384858687888990919293949596979899";
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    // At most nine pairs before n < 100 (u64::MAX has 20 digits), so i stays >= 2.
-    while n >= 100 && i >= 2 {
+    let mut i = out.len();
+    while i >= 8 {
+        let low = u32::try_from(n % 100_000_000).unwrap_or(0);
+        n /= 100_000_000;
+        i = i.saturating_sub(8);
+        if let Some(dst) = out.get_mut(i..).and_then(<[u8]>::first_chunk_mut::<8>) {
+            *dst = eight_digits(low);
+        }
+    }
+    while i >= 2 {
         let pair = usize::try_from(n % 100).unwrap_or(0).saturating_mul(2);
         n /= 100;
         i = i.saturating_sub(2);
-        if let (Some(dst), Some(src)) = (buf.get_mut(i..i.saturating_add(2)), PAIRS.get(pair..pair.saturating_add(2))) {
-            dst.copy_from_slice(src);
+        if let (Some(dst), Some(src)) = (
+            out.get_mut(i..).and_then(<[u8]>::first_chunk_mut::<2>),
+            PAIRS.get(pair..).and_then(<[u8]>::first_chunk::<2>),
+        ) {
+            *dst = *src;
         }
     }
-    let pair = usize::try_from(n).unwrap_or(0).saturating_mul(2);
-    let (len, skip) = if n >= 10 { (2, 0) } else { (1, 1) };
-    i = i.saturating_sub(len);
-    if let (Some(dst), Some(src)) =
-        (buf.get_mut(i..i.saturating_add(len)), PAIRS.get(pair.saturating_add(skip)..pair.saturating_add(2)))
-    {
-        dst.copy_from_slice(src);
+    if let Some(first) = out.first_mut().filter(|_| i == 1) {
+        *first = b'0'.saturating_add(u8::try_from(n % 10).unwrap_or(0));
     }
-    out.put(buf.get(i..).unwrap_or_default());
 }
 
 fn unsigned128<S: Sink + ?Sized>(out: &mut S, mut n: u128) {
@@ -283,6 +327,19 @@ pub(crate) mod tests {
             let mut out = Vec::new();
             unsigned(&mut out, n);
             assert_eq!(out, std::format!("{n}").as_bytes(), "{n}");
+        }
+        for v in (0..100_000_000u32).step_by(9_973).chain([0, 9, 10, 99, 100, 9_999, 10_000, 99_999_999]) {
+            assert_eq!(eight_digits(v), *std::format!("{v:08}").as_bytes().first_chunk::<8>().unwrap(), "{v}");
+        }
+        // decimal_len agrees with digits everywhere it matters.
+        let mut p = 1u64;
+        for _ in 1..=20 {
+            for m in [p - 1, p, p.saturating_add(1), p.saturating_mul(5)] {
+                assert_eq!(decimal_len(m), digits(m), "{m}");
+                let mut buf = [0u8; 20];
+                assert_eq!(decimal(m, &mut buf), std::format!("{m}").as_bytes());
+            }
+            p = p.saturating_mul(10);
         }
         // digits at every power of ten and either side of it.
         let mut p = 1u64;

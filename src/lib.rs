@@ -6,8 +6,8 @@
 //!
 //! - `zeroize` (on by default): a [`Key`]'s precomputed HMAC states are as good as its secret
 //!   (they mint tokens), so they are wiped when the key is dropped, and so is every per-token
-//!   copy of them and the expected MAC of each verified token. Turn it off only to measure
-//!   what it costs.
+//!   working copy of them (the MAC computed to check a token included). Turn it off only to
+//!   measure what it costs.
 //! - `std` (off by default): conveniences only, such as
 //!   [`Verifier::verify_now`] with the system clock. The library never allocates either way.
 //! - `cli` (off by default): the `stackjwt` command; turns on `std`.

@@ -4,7 +4,6 @@
 use core::fmt;
 
 use serde::Deserialize;
-use subtle::ConstantTimeEq as _;
 
 use crate::Error;
 use crate::algorithm::MAX_MAC_LEN;
@@ -451,20 +450,21 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
 }
 
 /// Compares the MAC of `key` with the signature segment: the segment (public) is strictly
-/// decoded into an array and the raw MAC bytes are compared in constant time, so no table is
-/// indexed by the expected MAC. Not inlined: its arrays and the MAC's state leave the stack
-/// before the claims are read.
+/// decoded into an array and compared with the MAC's words in constant time
+/// ([`MacState::matches`](crate::algorithm::MacState)), so no table is indexed by the expected
+/// MAC, which is never written out as bytes. A segment that is no canonical encoding of a MAC
+/// is refused without computing one. Not inlined: its arrays and the MAC's state leave the
+/// stack before the claims are read.
 #[inline(never)]
 fn check_signature(key: &Key, parts: &Parts<'_>) -> Result<(), Error> {
-    let mut expected = [0u8; MAX_MAC_LEN];
-    let mac = key.mac().mac(parts.signed, &mut expected);
-    let mac_len = mac.len();
     let mut given = [0u8; MAX_MAC_LEN];
-    let same = base64::decode_signature(parts.signature, mac_len, &mut given).is_some_and(|given| ct_eq(given, mac));
-    // The expected MAC of a forged token is the signature that would make it valid.
-    #[cfg(feature = "zeroize")]
-    zeroize::Zeroize::zeroize(expected.get_mut(..mac_len).unwrap_or_default());
-    if same { Ok(()) } else { Err(Error::SignatureMismatch) }
+    let mac_len = key.algorithm().mac_len();
+    let given = base64::decode_signature(parts.signature, mac_len, &mut given);
+    if given.is_some_and(|given| key.mac().matches(parts.signed, given)) {
+        Ok(())
+    } else {
+        Err(Error::SignatureMismatch)
+    }
 }
 
 /// A development token's payload, read the way Stream's servers read it (standard or url
@@ -501,59 +501,11 @@ fn check_revocation(
     Ok(())
 }
 
-/// Whether two MACs of the same (public) length are equal, in time that depends only on that
-/// length: the XOR of every 64-bit word is OR-ed into one accumulator, with no early exit, and
-/// the accumulator alone is tested, in constant time (`subtle`).
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let ((a_words, a_tail), (b_words, b_tail)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
-    let words =
-        a_words.iter().zip(b_words).fold(0u64, |d, (x, y)| d | (u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y)));
-    let diff = a_tail.iter().zip(b_tail).fold(words, |d, (x, y)| d | u64::from(x ^ y));
-    bool::from(diff.ct_eq(&0))
-}
-
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 mod tests {
     extern crate std;
     use super::*;
-
-    /// Equal only when every byte is: a difference in any bit of any byte, in the words or in
-    /// a tail shorter than a word, is found; unequal lengths never match.
-    #[test]
-    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
-    fn mac_comparison_sees_every_bit() {
-        let a: [u8; 64] = core::array::from_fn(|i| (i * 37 % 256) as u8);
-        for len in [0, 1, 7, 8, 9, 32, 48, 63, 64] {
-            assert!(ct_eq(&a[..len], &a[..len]));
-            for i in 0..len {
-                for bit in 0..8 {
-                    let mut b = a;
-                    b[i] ^= 1 << bit;
-                    assert!(!ct_eq(&a[..len], &b[..len]), "len {len} byte {i} bit {bit}");
-                }
-            }
-            if len > 0 {
-                assert!(!ct_eq(&a[..len], &a[..len - 1]));
-                assert!(!ct_eq(&a[..len - 1], &a[..len]));
-            }
-        }
-        // Two differences that would cancel if the differences were XOR-ed together instead
-        // of OR-ed: the same bit in any two bytes, of the words or of the tail.
-        for i in 0..63 {
-            for j in i + 1..63 {
-                for bit in [0x01, 0x80] {
-                    let mut b = a;
-                    b[i] ^= bit;
-                    b[j] ^= bit;
-                    assert!(!ct_eq(&a[..63], &b[..63]), "bytes {i} and {j}");
-                }
-            }
-        }
-    }
 
     #[test]
     #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]

@@ -213,6 +213,74 @@ fn skip_scalar(value: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// A member of a claims object, as the one-pass reader sorts it by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Member<'a> {
+    /// `exp`, `nbf` or `iat` (the flag).
+    Time(u8),
+    UserId,
+    Server,
+    /// Any other name (without its quotes).
+    Other(&'a [u8]),
+}
+
+impl<'a> Member<'a> {
+    /// The member whose name starts `rest` (at its opening quote) and its value (after the
+    /// colon). The names the claims use are recognized from the first word of `rest` (no scan
+    /// for the closing quote); others are read as strings without escapes.
+    #[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
+    fn read(rest: &'a [u8]) -> Option<(Self, &'a [u8])> {
+        // Const evaluation: an out-of-range index would fail the build, not a run.
+        #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+        const fn word(s: &[u8]) -> u64 {
+            let mut w = [0u8; 8];
+            let mut i = 0;
+            while i < s.len() && i < 8 {
+                w[i] = s[i];
+                i += 1;
+            }
+            u64::from_le_bytes(w)
+        }
+        const SIX: u64 = 0x0000_ffff_ffff_ffff;
+        const EXP_: u64 = word(b"\"exp\":");
+        const NBF_: u64 = word(b"\"nbf\":");
+        const IAT_: u64 = word(b"\"iat\":");
+        const USER_ID: u64 = word(b"\"user_id");
+        const SERVER: u64 = word(b"\"server\"");
+        if let Some((w, after)) = rest.split_first_chunk::<8>() {
+            let w = u64::from_le_bytes(*w);
+            let short = rest.get(6..).unwrap_or_default();
+            match w & SIX {
+                EXP_ => return Some((Self::Time(EXP), short)),
+                NBF_ => return Some((Self::Time(NBF), short)),
+                IAT_ => return Some((Self::Time(IAT), short)),
+                _ => {}
+            }
+            if w == USER_ID
+                && let Some(value) = after.strip_prefix(b"\":")
+            {
+                return Some((Self::UserId, value));
+            }
+            if w == SERVER
+                && let Some(value) = after.strip_prefix(b":")
+            {
+                return Some((Self::Server, value));
+            }
+        }
+        let (name, after) = plain_string(rest.strip_prefix(b"\"")?)?;
+        let value = after.strip_prefix(b":")?;
+        let member = match name {
+            b"exp" => Self::Time(EXP),
+            b"nbf" => Self::Time(NBF),
+            b"iat" => Self::Time(IAT),
+            b"user_id" => Self::UserId,
+            b"server" => Self::Server,
+            _ => Self::Other(name),
+        };
+        Some((member, value))
+    }
+}
+
 impl<'a> RawClaims<'a> {
     /// Reads the registered claims of a claims object, checking each one's type.
     ///
@@ -240,20 +308,14 @@ impl<'a> RawClaims<'a> {
     #[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
     pub(crate) fn parse_flat(json: &'a str) -> Option<Self> {
         let mut c = Self { json, user_id: None, exp: 0, nbf: 0, iat: 0, present: 0, server: None };
-        let mut others: [&[u8]; FLAT_OTHERS] = [&[]; FLAT_OTHERS];
+        // Where the other members' names are (start, end), for the duplicate check.
+        let mut others = [(0u16, 0u16); FLAT_OTHERS];
         let mut n_others = 0usize;
         let doc = json.as_bytes();
         let mut rest = doc.strip_prefix(b"{")?;
         loop {
-            let (name, after) = plain_string(rest.strip_prefix(b"\"")?)?;
-            let value = after.strip_prefix(b":")?;
-            let flag = match name {
-                b"exp" => EXP,
-                b"nbf" => NBF,
-                b"iat" => IAT,
-                _ => 0,
-            };
-            if flag != 0 {
+            let (member, value) = Member::read(rest)?;
+            if let Member::Time(flag) = member {
                 if c.present & flag != 0 {
                     return None;
                 }
@@ -264,7 +326,7 @@ impl<'a> RawClaims<'a> {
                     _ => c.iat = t,
                 }
                 c.present |= flag;
-            } else if name == b"user_id" {
+            } else if member == Member::UserId {
                 let content = value.strip_prefix(b"\"")?;
                 let (id, tail) = plain_string(content)?;
                 if id.is_empty() || c.user_id.is_some() {
@@ -273,7 +335,7 @@ impl<'a> RawClaims<'a> {
                 let start = doc.len().saturating_sub(content.len());
                 c.user_id = Some(RawStr { bytes: id, start, escaped: false });
                 rest = tail;
-            } else if name == b"server" {
+            } else if member == Member::Server {
                 let (b, tail) = match value {
                     [b't', b'r', b'u', b'e', tail @ ..] => (true, tail),
                     [b'f', b'a', b'l', b's', b'e', tail @ ..] => (false, tail),
@@ -283,12 +345,15 @@ impl<'a> RawClaims<'a> {
                     return None;
                 }
                 rest = tail;
-            } else {
+            } else if let Member::Other(name) = member {
+                let end = doc.len().saturating_sub(value.len()).saturating_sub(2);
+                let span = (u16::try_from(end.saturating_sub(name.len())).ok()?, u16::try_from(end).ok()?);
                 let seen = others.get(..n_others).unwrap_or_default();
-                if seen.contains(&name) {
+                let name_at = |(a, b): (u16, u16)| doc.get(usize::from(a)..usize::from(b)).unwrap_or_default();
+                if seen.iter().any(|&other| name_at(other) == name) {
                     return None;
                 }
-                *others.get_mut(n_others)? = name;
+                *others.get_mut(n_others)? = span;
                 n_others = n_others.saturating_add(1);
                 rest = skip_flat_value(value)?;
             }
@@ -442,6 +507,10 @@ mod tests {
             r#"{"user_id":"a","n":-0,"m":0,"k":-12,"t":true,"f":false,"z":null,"e":[],"l":[1,"x",null,-3]}"#,
             r#"{"user_id":"a","role":"x","roles":"y","rol":"z"}"#,
             r#"{"user_id":"a","a":0,"b":0,"c":0,"d":0,"e":0,"f":0,"g":0,"h":0}"#,
+            // Names that start like the ones the claims use, read from the first word.
+            r#"{"user_id":"a","user_idx":1,"expx":2,"server2":3,"ex":4,"iat_":5,"serve":6}"#,
+            r#"{"exp":5,"user_id":"a"}"#,
+            r#"{"user_id":"a","exp":5}"#,
         ];
         for json in taken {
             let fast = RawClaims::parse_flat(json).unwrap_or_else(|| panic!("declined {json}"));

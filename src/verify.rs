@@ -52,34 +52,85 @@ pub(crate) struct Parts<'t> {
     pub(crate) signed: &'t [u8],
 }
 
-/// The position of the first `.` in `s`: eight bytes at a time on 64-bit targets, byte by
-/// byte on smaller ones (flash).
-fn find_dot(s: &[u8]) -> Option<usize> {
+/// The positions of the first two dots of `token`, and whether it has a third: in one pass,
+/// eight bytes at a time on 64-bit targets ([`dots_by_word`]), byte by byte on smaller ones
+/// (flash).
+fn dots(token: &[u8]) -> Dots {
     #[cfg(target_pointer_width = "64")]
-    return find_dot_by_word(s);
+    return dots_by_word(token);
     #[cfg(not(target_pointer_width = "64"))]
-    return s.iter().position(|&b| b == b'.');
+    return dots_by_byte(token);
 }
 
-/// [`find_dot`] eight bytes at a time (a word with a zero byte where `s` has a dot), then byte
-/// by byte for the tail.
-#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
-fn find_dot_by_word(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    const DOTS: u64 = u64::from_ne_bytes([b'.'; 8]);
-    let (words, tail) = s.as_chunks::<8>();
-    for (i, w) in words.iter().enumerate() {
-        let x = u64::from_le_bytes(*w) ^ DOTS;
-        // The lowest set high bit marks the first zero byte (bits above it may be false).
-        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
-        if zero != 0 {
-            let byte = usize::try_from(zero.trailing_zeros() / 8).unwrap_or(0);
-            return Some(i.saturating_mul(8).saturating_add(byte));
+/// Where a token's dots are: the first two, and whether there are more.
+#[derive(Debug, PartialEq, Eq)]
+struct Dots {
+    first: Option<usize>,
+    second: Option<usize>,
+    more: bool,
+}
+
+impl Dots {
+    fn add(&mut self, at: usize) {
+        match (self.first, self.second) {
+            (None, _) => self.first = Some(at),
+            (Some(_), None) => self.second = Some(at),
+            _ => self.more = true,
         }
     }
-    let start = s.len().saturating_sub(tail.len());
-    tail.iter().position(|&b| b == b'.').map(|p| start.saturating_add(p))
+}
+
+/// [`dots`] byte by byte.
+#[cfg_attr(all(target_pointer_width = "64", not(test)), allow(dead_code))]
+fn dots_by_byte(token: &[u8]) -> Dots {
+    let mut d = Dots { first: None, second: None, more: false };
+    for (i, _) in token.iter().enumerate().filter(|&(_, &b)| b == b'.') {
+        d.add(i);
+    }
+    d
+}
+
+/// [`dots`] sixteen bytes at a time: two words tested at once for a zero byte of `word ^
+/// "........"` (a test that may also flag a byte above a real dot, never a word without one),
+/// then, only for words that hold a dot, each word's exact mask of dots (so several dots in a
+/// word are all found); the last bytes one by one.
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
+fn dots_by_word(token: &[u8]) -> Dots {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LOWS: u64 = u64::from_ne_bytes([0x7f; 8]);
+    const DOTS: u64 = u64::from_ne_bytes([b'.'; 8]);
+    let mut d = Dots { first: None, second: None, more: false };
+    let mut exact = |x: u64, at: usize| {
+        // A byte's high bit ends up set iff the byte is non-zero; inverted, iff it is a dot.
+        let mut found = !(((x & LOWS).wrapping_add(LOWS)) | x | LOWS);
+        while found != 0 {
+            let byte = usize::try_from(found.trailing_zeros() / 8).unwrap_or(0);
+            d.add(at.saturating_add(byte));
+            found &= found.wrapping_sub(1);
+        }
+    };
+    let (pairs, rest) = token.as_chunks::<16>();
+    for (i, pair) in pairs.iter().enumerate() {
+        let (a, b) = pair.split_at(8);
+        let x = u64::from_le_bytes(a.try_into().unwrap_or_default()) ^ DOTS;
+        let y = u64::from_le_bytes(b.try_into().unwrap_or_default()) ^ DOTS;
+        if (x.wrapping_sub(ONES) & !x | y.wrapping_sub(ONES) & !y) & HIGHS != 0 {
+            let at = i.saturating_mul(16);
+            exact(x, at);
+            exact(y, at.saturating_add(8));
+        }
+    }
+    let mut at = token.len().saturating_sub(rest.len());
+    let (words, tail) = rest.as_chunks::<8>();
+    for w in words {
+        exact(u64::from_le_bytes(*w) ^ DOTS, at);
+        at = at.saturating_add(8);
+    }
+    for (i, _) in tail.iter().enumerate().filter(|&(_, &b)| b == b'.') {
+        d.add(at.saturating_add(i));
+    }
+    d
 }
 
 pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
@@ -87,14 +138,14 @@ pub(crate) fn split(token: &[u8]) -> Result<Parts<'_>, Error> {
         return Err(Error::TokenTooLong);
     }
     // One pass: the first dot, the next, and none after it.
-    let d1 = find_dot(token).ok_or(Error::Malformed)?;
-    let (header, rest) = token.split_at_checked(d1).ok_or(Error::Malformed)?;
-    let rest = rest.get(1..).unwrap_or_default();
-    let d2 = find_dot(rest).ok_or(Error::Malformed)?;
-    let (payload, rest) = rest.split_at_checked(d2).ok_or(Error::Malformed)?;
-    let signature = rest.get(1..).unwrap_or_default();
-    let signed = token.get(..d1.saturating_add(1).saturating_add(d2)).ok_or(Error::Malformed)?;
-    if header.is_empty() || payload.is_empty() || signature.is_empty() || find_dot(signature).is_some() {
+    let Dots { first: Some(d1), second: Some(d2), more: false } = dots(token) else {
+        return Err(Error::Malformed);
+    };
+    let header = token.get(..d1).ok_or(Error::Malformed)?;
+    let signed = token.get(..d2).ok_or(Error::Malformed)?;
+    let payload = signed.get(d1.saturating_add(1)..).ok_or(Error::Malformed)?;
+    let signature = token.get(d2.saturating_add(1)..).ok_or(Error::Malformed)?;
+    if header.is_empty() || payload.is_empty() || signature.is_empty() {
         return Err(Error::Malformed);
     }
     if header.len() > MAX_HEADER_LEN {
@@ -507,25 +558,36 @@ mod tests {
     extern crate std;
     use super::*;
 
+    /// Every position in words and tails, every byte value around it (the zero-byte trick
+    /// must not be fooled by 0x2f/0x2d or high bytes), one to four dots, some in one word.
     #[test]
     #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
-    fn find_dot_matches_a_plain_search() {
-        // Every position in words and tails, every byte value around it (the zero-byte trick
-        // must not be fooled by 0x2f/0x2d or high bytes), several dots.
+    fn dots_by_word_match_a_plain_search() {
+        let mut n = 0;
         for len in 0..40usize {
             for at in 0..=len {
-                for fill in [b'a', 0x2d, 0x2f, 0xae, 0x00, 0xff, 0x2e ^ 0x80] {
-                    let mut s = std::vec![fill; len];
-                    if at < len {
-                        s[at] = b'.';
-                        if at + 3 < len {
-                            s[at + 3] = b'.';
+                for gap in [1, 3, 9] {
+                    for fill in [b'a', 0x2d, 0x2f, 0xae, 0x00, 0xff, 0x2e ^ 0x80, 0x2e ^ 0x01] {
+                        let mut s = std::vec![fill; len];
+                        for k in 0..4 {
+                            if at + k * gap < len && (k < 2 || gap != 9) {
+                                s[at + k * gap] = b'.';
+                            }
                         }
+                        let positions: std::vec::Vec<usize> = (0..len).filter(|&i| s[i] == b'.').collect();
+                        let want = Dots {
+                            first: positions.first().copied(),
+                            second: positions.get(1).copied(),
+                            more: positions.len() > 2,
+                        };
+                        assert_eq!(dots_by_word(&s), want, "{s:?}");
+                        assert_eq!(dots_by_byte(&s), want, "{s:?}");
+                        n += 1;
                     }
-                    assert_eq!(find_dot_by_word(&s), s.iter().position(|&b| b == b'.'), "{s:?}");
                 }
             }
         }
+        assert_eq!(n, (1..=40).sum::<usize>() * 3 * 8);
     }
 
     #[test]

@@ -162,6 +162,7 @@ fn with_verify_scratch_len_every_refusal_is_a_401() {
     }
 }
 
+#[cfg(feature = "zeroize")]
 /// The SHA-256 states an HS256 key derives from `secret` (ipad and opad blocks), as the bytes
 /// they occupy in memory.
 fn keyed_states(secret: &[u8]) -> [[u8; 32]; 2] {
@@ -178,6 +179,7 @@ fn keyed_states(secret: &[u8]) -> [[u8; 32]; 2] {
     })
 }
 
+#[cfg(feature = "zeroize")]
 /// The bytes of `T`'s storage, read after its value may have been dropped in place.
 #[allow(unsafe_code)]
 fn storage<T>(slot: &std::mem::MaybeUninit<T>) -> Vec<u8> {
@@ -189,6 +191,7 @@ fn storage<T>(slot: &std::mem::MaybeUninit<T>) -> Vec<u8> {
     (0..size_of::<T>()).map(|i| unsafe { base.add(i).read_volatile() }).collect()
 }
 
+#[cfg(feature = "zeroize")]
 fn holds(haystack: &[u8], needle: &[u8; 32]) -> bool {
     haystack.windows(32).any(|w| w == needle)
 }

@@ -409,6 +409,31 @@ fn encode_url_exact(input: &[u8], out: &mut [u8]) {
     encode_exact(URL, input, out);
 }
 
+/// A MAC followed by zeros: room for the word read at each group of six of its bytes.
+pub(crate) type PaddedMac = [u8; MAX_MAC_LEN + 8];
+
+/// Encodes the MAC at the start of `padded` (the rest zeros) into `out`, exactly its encoded
+/// length: on 64-bit targets a group of six bytes at a time, the last group's characters
+/// beyond `out` dropped (they encode only the zeros after the MAC, so the last one kept has
+/// zero spare bits, as the canonical encoding requires); elsewhere through [`encode_url`].
+pub(crate) fn encode_mac(padded: &PaddedMac, mac_len: usize, out: &mut [u8]) {
+    #[cfg(target_pointer_width = "64")]
+    {
+        let _ = mac_len;
+        let word =
+            |at: usize| padded.get(at..).and_then(<[u8]>::first_chunk::<8>).map_or(0, |w| u64::from_be_bytes(*w) >> 16);
+        let (octets, rest) = out.as_chunks_mut::<8>();
+        for (k, o) in octets.iter_mut().enumerate() {
+            *o = octet_of(word(k.saturating_mul(6)));
+        }
+        for (o, c) in rest.iter_mut().zip(octet_of(word(octets.len().saturating_mul(6)))) {
+            *o = c;
+        }
+    }
+    #[cfg(not(target_pointer_width = "64"))]
+    let _ = encode_url(padded.get(..mac_len).unwrap_or_default(), out);
+}
+
 /// Encodes the `len` bytes at `buf[from..]` as base64url into the start of `buf`, returning
 /// the encoded length; `from` must be at least `encoded_len(len) - len`. Six bytes at a time on 64-bit targets when `from` leaves room (the
 /// eight characters of bytes `6k..6k + 6` end at `8k + 8`, before the unread input at
@@ -685,6 +710,22 @@ mod tests {
         // The pair table holds every two characters.
         for i in 0..4096usize {
             assert_eq!(URL_PAIRS[i].to_le_bytes(), [URL[i >> 6], URL[i & 63]]);
+        }
+    }
+
+    /// MACs of every algorithm's length, and of every length up to 64, encode as the `base64`
+    /// crate encodes them.
+    #[test]
+    fn macs_encode_like_the_base64_crate() {
+        for len in 1..=MAX_MAC_LEN {
+            let mut padded: PaddedMac = [0; MAX_MAC_LEN + 8];
+            for (i, b) in padded[..len].iter_mut().enumerate() {
+                *b = (i * 89 + 255) as u8;
+            }
+            let mut out = [0u8; 100];
+            let n = encoded_len(len);
+            encode_mac(&padded, len, &mut out[..n]);
+            assert_eq!(&out[..n], URL_SAFE_NO_PAD.encode(&padded[..len]).as_bytes(), "len {len}");
         }
     }
 

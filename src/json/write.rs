@@ -170,6 +170,10 @@ pub(crate) fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
 /// The number of decimal digits of `n`, from its base-10 logarithm.
 #[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
 pub(crate) const fn decimal_len(n: u64) -> usize {
+    // Today's Unix times (2001 to 2286) have ten digits: no logarithm for them.
+    if n >= 1_000_000_000 && n < 10_000_000_000 {
+        return 10;
+    }
     match n.checked_ilog10() {
         Some(log) => (log as usize).saturating_add(1),
         None => 1,

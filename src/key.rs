@@ -177,7 +177,13 @@ impl Key {
     /// encoded to be compared): its tokens' headers are read, to the same result.
     pub(crate) fn is_own_header(&self, segment: &[u8]) -> bool {
         if self.kid.is_empty() {
-            return self.alg.known_header_segments().contains(&segment);
+            // Compared as arrays of the two lengths the known segments have: no memcmp call.
+            let [minted, php, ruby] = self.alg.known_header_segments();
+            return match segment.len() {
+                36 => same::<36>(segment, minted) || same::<36>(segment, php),
+                20 => same::<20>(segment, ruby),
+                _ => false,
+            };
         }
         cfg!(target_pointer_width = "64")
             && segment.len() == self.header_segment_len()
@@ -197,6 +203,16 @@ impl Key {
     pub(crate) const fn mac(&self) -> &MacState {
         &self.mac
     }
+}
+
+/// Whether `a` and `b` are both exactly `N` bytes long and equal: word by word, then byte by
+/// byte (a slice or array comparison of this size calls memcmp).
+fn same<const N: usize>(a: &[u8], b: &[u8]) -> bool {
+    let ((a_words, a_tail), (b_words, b_tail)) = (a.as_chunks::<8>(), b.as_chunks::<8>());
+    a.len() == N
+        && b.len() == N
+        && a_words.iter().zip(b_words).all(|(x, y)| u64::from_ne_bytes(*x) == u64::from_ne_bytes(*y))
+        && a_tail.iter().zip(b_tail).all(|(x, y)| x == y)
 }
 
 /// A key id: printable ASCII, in a fixed array that is all initialized (zeros past the id),

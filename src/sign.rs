@@ -213,28 +213,56 @@ impl Key {
     /// [`Error::TooManyMembers`], [`Error::InvalidClaim`], [`Error::EmptyUserId`],
     /// [`Error::MissingSubject`].
     pub fn sign<'b, T: Serialize + ?Sized>(&self, claims: &T, buf: &'b mut [u8]) -> Result<&'b str, Error> {
+        // On 64-bit targets claims of up to 256 bytes are written on the stack, checked there
+        // and encoded into place in one pass (speed); longer ones, and all on smaller targets,
+        // where the payload goes.
+        #[cfg(target_pointer_width = "64")]
+        {
+            let mut stack = [0u8; 256];
+            let mut sink = SliceSink { out: &mut stack, len: 0 };
+            ser::to_sink(&mut sink, claims).map_err(|_| Error::ClaimsNotSerializable)?;
+            let json_len = sink.len;
+            if let Some(json) = stack.get(..json_len) {
+                let payload_len = self.checked_claims_json(json, buf.len())?;
+                let start = self.header_segment_len().saturating_add(1);
+                let payload = buf.get_mut(start..start.saturating_add(payload_len)).unwrap_or_default();
+                base64::encode_url(json, payload)?;
+                return self.seal(buf, payload_len);
+            }
+        }
         let start = self.header_segment_len().saturating_add(1);
         // The JSON is written as is where the payload goes, checked, then encoded in place.
         let mut sink = SliceSink { out: buf.get_mut(start..).unwrap_or_default(), len: 0 };
         ser::to_sink(&mut sink, claims).map_err(|_| Error::ClaimsNotSerializable)?;
         let json_len = sink.len;
-        let payload_len = base64::encoded_len(json_len);
         let needed = token_len(self.header_segment_len(), json_len, self.algorithm());
         if buf.len() < needed {
             return Err(Error::BufferTooSmall { needed });
         }
         let json = buf.get(start..start.saturating_add(json_len)).unwrap_or_default();
-        if json.first() != Some(&b'{') {
-            return Err(Error::ClaimsNotSerializable);
-        }
-        let json = core::str::from_utf8(json).map_err(|_| Error::ClaimsNotSerializable)?;
-        RawClaims::parse(json)?.check_subject()?;
+        let payload_len = self.checked_claims_json(json, buf.len())?;
         // The JSON moves to where the token ends and is encoded forward from there.
         let token = buf.get_mut(start..needed).unwrap_or_default();
         let from = token.len().saturating_sub(json_len);
         token.copy_within(..json_len, from);
         base64::encode_url_moved(token, from, json_len);
         self.seal(buf, payload_len)
+    }
+
+    /// Checks serialized claims as [`sign`](Self::sign) does, in its order: room for the
+    /// token in a buffer of `buf_len` bytes, a JSON object, UTF-8, then what the verifier
+    /// would refuse. Returns the payload's encoded length.
+    fn checked_claims_json(&self, json: &[u8], buf_len: usize) -> Result<usize, Error> {
+        let needed = token_len(self.header_segment_len(), json.len(), self.algorithm());
+        if buf_len < needed {
+            return Err(Error::BufferTooSmall { needed });
+        }
+        if json.first() != Some(&b'{') {
+            return Err(Error::ClaimsNotSerializable);
+        }
+        let json = core::str::from_utf8(json).map_err(|_| Error::ClaimsNotSerializable)?;
+        RawClaims::parse(json)?.check_subject()?;
+        Ok(base64::encoded_len(json.len()))
     }
 
     /// The exact length of [`Key::user_token`]'s output for these arguments.

@@ -49,6 +49,7 @@ const INVALID_PLACED: u32 = 1 << 31;
 /// with four loads and three ORs, no shifts.
 // Const evaluation: an out-of-range index would fail the build, not a run.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation, clippy::arithmetic_side_effects)]
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
 const fn placed_tables(alphabet: &[u8; 64]) -> [[u32; 256]; 4] {
     let mut t = [[INVALID_PLACED; 256]; 4];
     let mut i = 0;
@@ -71,6 +72,7 @@ static URL_PLACED: [[u32; 256]; 4] = placed_tables(URL);
 /// The two url characters of every 12 bits, as a little-endian `u16` (first character in the
 /// low byte): six bytes encode with four loads.
 #[allow(clippy::indexing_slicing, clippy::cast_possible_truncation, clippy::arithmetic_side_effects)]
+#[cfg_attr(not(any(target_pointer_width = "64", test)), allow(dead_code))]
 const fn pair_table(alphabet: &[u8; 64]) -> [u16; 4096] {
     let mut t = [0u16; 4096];
     let mut i = 0;

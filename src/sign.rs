@@ -7,7 +7,9 @@ use crate::algorithm::{Algorithm, MAX_MAC_LEN};
 use crate::base64::{self, Encoder};
 use crate::claims::RawClaims;
 use crate::json::write::{Counter, Sink, SliceSink};
-use crate::json::{self, ser, write};
+#[cfg(target_pointer_width = "64")]
+use crate::json;
+use crate::json::{ser, write};
 use crate::key::{Key, header_segment_len};
 
 /// The header segment of Stream's tokens and of every development token:

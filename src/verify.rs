@@ -658,6 +658,39 @@ mod tests {
         }
     }
 
+    /// Tokens the split by key takes apart wrongly (more dots than two, an empty payload)
+    /// get the full split's error, even when their MAC is right: the MAC of `h.p1.p2`
+    /// under the key, or a signature segment that happens to be as long as the key's.
+    #[test]
+    fn the_split_by_key_gives_the_full_splits_errors() {
+        use crate::Algorithm;
+        use std::string::String;
+        let key = Key::new(Algorithm::Hs256, &[7; 32]).unwrap();
+        let v = Verifier::new(&key);
+        let mut scratch = [0u8; 512];
+        let sign = |signed: &str| {
+            let mut tag = [0u8; MAX_MAC_LEN];
+            let mac = key.mac().mac(signed.as_bytes(), &mut tag);
+            let mut sig = [0u8; 100];
+            let sig = base64::encode_url(mac, &mut sig).unwrap();
+            std::format!("{signed}.{}", core::str::from_utf8(sig).unwrap())
+        };
+        let mut buf = [0u8; 256];
+        let good = String::from(key.user_token("john", Some(5_000), None, &mut buf).unwrap());
+        assert!(v.verify(&good, 1, &mut scratch).is_ok());
+        let (header, rest) = good.split_once('.').unwrap();
+        let (payload, _) = rest.split_once('.').unwrap();
+        let (p1, p2) = payload.split_at(8);
+        for signed in [std::format!("{header}.{p1}.{p2}"), std::format!("{header}."), std::format!("{header}.{payload}.")] {
+            let token = sign(&signed);
+            assert_eq!(v.verify(&token, 1, &mut scratch).err(), Some(Error::Malformed), "{token}");
+        }
+        let forged = std::format!("{header}.{p1}.{p2}.{}", &good[good.len() - 43..]);
+        assert_eq!(v.verify(&forged, 1, &mut scratch).err(), Some(Error::Malformed));
+        let dotted_sig = std::format!("{header}.{payload}.{}.{}", &good[good.len() - 43..good.len() - 20], &good[good.len() - 19..]);
+        assert_eq!(v.verify(&dotted_sig, 1, &mut scratch).err(), Some(Error::Malformed));
+    }
+
     /// What 32-bit targets do for a key with a kid (no own-header shortcut there): the header
     /// reader selects the key for the header it mints, and refuses it for another kid.
     #[test]

@@ -139,7 +139,7 @@ def svg(path):
         out.append(f'<text x="{left - 8}" y="{y + 17}" text-anchor="end">{label}</text>')
         out.append(f'<rect x="{left}" y="{y + 4}" width="{w:.1f}" height="{row - 10}" fill="{color}"/>')
         out.append(f'<text x="{left + w + 6:.1f}" y="{y + 17}">{t:,.0f} ns</text>')
-    out.append(f'<text x="10" y="{height - 10}" fill="#555">Same Stream claims (user_id, exp, iat), same secret; the floors are the HMAC (hmac crate; on sha2's compression function) over the same bytes.</text>')
+    out.append(f'<text x="10" y="{height - 10}" fill="#555">Same Stream claims (user_id, exp, iat), same secret; the floors are the HMAC over the same bytes (hmac crate; sha2 compression alone).</text>')
     out.append("</svg>")
     pathlib.Path(path).write_text("\n".join(out) + "\n")
 

@@ -62,7 +62,8 @@ fn floor<M: Mac + KeyInit + Clone>(c: &mut Criterion, id: &str, signed: &[u8]) {
 /// wrapper. What remains above it is this crate's own work: codec, JSON, split, checks.
 fn compress_floor(c: &mut Criterion, id: &str, signed: &[u8]) {
     use sha2::block_api::compress256;
-    const IV: [u32; 8] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+    const IV: [u32; 8] =
+        [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
     let pad = |byte: u8| {
         let mut block = [byte; 64];
         block.iter_mut().zip(SECRET).for_each(|(b, s)| *b ^= s);

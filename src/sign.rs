@@ -6,9 +6,9 @@ use crate::Error;
 use crate::algorithm::{Algorithm, MAX_MAC_LEN};
 use crate::base64::{self, Encoder};
 use crate::claims::RawClaims;
-use crate::json::write::{Counter, Sink, SliceSink};
 #[cfg(target_pointer_width = "64")]
 use crate::json;
+use crate::json::write::{Counter, Sink, SliceSink};
 use crate::json::{ser, write};
 use crate::key::{Key, header_segment_len};
 

@@ -103,11 +103,8 @@ fn first_dot(s: &[u8]) -> Option<usize> {
 /// [`dots`] byte by byte.
 #[cfg_attr(all(target_pointer_width = "64", not(test)), allow(dead_code))]
 fn dots_by_byte(token: &[u8]) -> Dots {
-    let mut d = Dots { first: None, second: None, more: false };
-    for (i, _) in token.iter().enumerate().filter(|&(_, &b)| b == b'.') {
-        d.add(i);
-    }
-    d
+    let mut at = token.iter().enumerate().filter(|&(_, &b)| b == b'.').map(|(i, _)| i);
+    Dots { first: at.next(), second: at.next(), more: at.next().is_some() }
 }
 
 /// [`dots`] sixteen bytes at a time: two words tested at once for a zero byte of `word ^
@@ -681,13 +678,16 @@ mod tests {
         let (header, rest) = good.split_once('.').unwrap();
         let (payload, _) = rest.split_once('.').unwrap();
         let (p1, p2) = payload.split_at(8);
-        for signed in [std::format!("{header}.{p1}.{p2}"), std::format!("{header}."), std::format!("{header}.{payload}.")] {
+        for signed in
+            [std::format!("{header}.{p1}.{p2}"), std::format!("{header}."), std::format!("{header}.{payload}.")]
+        {
             let token = sign(&signed);
             assert_eq!(v.verify(&token, 1, &mut scratch).err(), Some(Error::Malformed), "{token}");
         }
         let forged = std::format!("{header}.{p1}.{p2}.{}", &good[good.len() - 43..]);
         assert_eq!(v.verify(&forged, 1, &mut scratch).err(), Some(Error::Malformed));
-        let dotted_sig = std::format!("{header}.{payload}.{}.{}", &good[good.len() - 43..good.len() - 20], &good[good.len() - 19..]);
+        let dotted_sig =
+            std::format!("{header}.{payload}.{}.{}", &good[good.len() - 43..good.len() - 20], &good[good.len() - 19..]);
         assert_eq!(v.verify(&dotted_sig, 1, &mut scratch).err(), Some(Error::Malformed));
     }
 

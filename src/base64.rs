@@ -339,6 +339,7 @@ pub(crate) fn decode_lenient<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o 
 }
 
 /// The four characters of three bytes.
+#[cfg_attr(all(target_pointer_width = "64", not(test)), allow(dead_code))]
 #[inline(always)]
 fn quad(alphabet: &[u8; 64], [a, b, c]: [u8; 3]) -> [u8; 4] {
     let v = (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c);
@@ -376,6 +377,7 @@ fn encode_exact(alphabet: &[u8; 64], input: &[u8], out: &mut [u8]) {
 /// be exactly their encoded length. Safe in place: the text of bytes `..3k` ends at `4k`,
 /// which is never past byte `3k` of the input (`from + 3k`, as `from` is at least a third of
 /// the input's length), and each triple is read before its four characters are written.
+#[cfg_attr(all(target_pointer_width = "64", not(test)), allow(dead_code))]
 pub(crate) fn encode_url_in_place(buf: &mut [u8], from: usize) {
     let (mut read, mut write) = (from, 0usize);
     loop {
@@ -437,14 +439,18 @@ pub(crate) fn encode_mac(padded: &PaddedMac, mac_len: usize, out: &mut [u8]) {
 }
 
 /// Encodes the `len` bytes at `buf[from..]` as base64url into the start of `buf`, returning
-/// the encoded length; `from` must be at least `encoded_len(len) - len`. Six bytes at a time on 64-bit targets when `from` leaves room (the
-/// eight characters of bytes `6k..6k + 6` end at `8k + 8`, before the unread input at
-/// `from + 6k + 6`, whenever `from >= 2 * (len / 6) + 2`); otherwise, and on smaller targets,
-/// through [`encode_url_in_place`].
+/// the encoded length; `from` must be at least `encoded_len(len) - len`.
+///
+/// On 64-bit targets six bytes at a time, in place: with `len = 6m + r`, step `k < m` reads
+/// its six bytes, then writes eight characters at `8k..8k + 8`, which ends before the input
+/// not yet read (at `from + 6k + 6`) when `from >= 2k + 2`, so for every step when
+/// `from >= 2m`, which `from >= encoded_len(len) - len = 2m + encoded_len(r) - r` gives; the
+/// last `r` bytes are copied out before their characters are written. On smaller targets the
+/// input is moved to the end of the output and encoded by [`encode_url_in_place`].
 pub(crate) fn encode_url_moved(buf: &mut [u8], from: usize, len: usize) -> usize {
     let n = encoded_len(len);
     #[cfg(target_pointer_width = "64")]
-    if from >= (len / 6).saturating_mul(2).saturating_add(2) {
+    {
         let (mut read, mut write) = (from, 0usize);
         let end = from.saturating_add(len);
         while read.saturating_add(6) <= end {
@@ -461,11 +467,13 @@ pub(crate) fn encode_url_moved(buf: &mut [u8], from: usize, len: usize) -> usize
             .copy_from_slice(buf.get(read..read.saturating_add(tail)).unwrap_or_default());
         let out = buf.get_mut(write..n).unwrap_or_default();
         encode_exact(URL, rest.get(..tail).unwrap_or_default(), out);
-        return n;
     }
-    let region = buf.get_mut(..from.saturating_add(len)).unwrap_or_default();
-    region.copy_within(from.., n.saturating_sub(len));
-    encode_url_in_place(region.get_mut(..n).unwrap_or_default(), n.saturating_sub(len));
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        let region = buf.get_mut(..from.saturating_add(len)).unwrap_or_default();
+        region.copy_within(from.., n.saturating_sub(len));
+        encode_url_in_place(region.get_mut(..n).unwrap_or_default(), n.saturating_sub(len));
+    }
     n
 }
 
@@ -608,6 +616,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The same for the standard alphabet (development tokens, and every alphabet on 32-bit
+    /// targets): its groups of four go through the trait's own decoder, not the url tables.
+    #[test]
+    fn standard_alphabet_rejects_any_set_of_invalid_characters() {
+        let mut out = [0u8; 16];
+        for len in [4usize, 8] {
+            for mask in 1u32..(1 << len) {
+                for bad in [[0xffu8, 0xff], [b'-', b'_'], [b'=', 0x80], [b' ', b'.']] {
+                    // A '+' first puts the input on the standard alphabet's path.
+                    let input: std::vec::Vec<u8> = (0..len)
+                        .map(|i| if mask & (1 << i) != 0 { bad[i % 2] } else if i == 0 { b'+' } else { b'A' })
+                        .collect();
+                    if !input.contains(&b'+') {
+                        continue;
+                    }
+                    assert!(decode_lenient(&input, &mut out).is_err(), "{input:?}");
+                    let mut direct = [0u8; 16];
+                    assert!(decode_with::<Standard>(&input, &mut direct).is_err(), "{input:?}");
+                }
+            }
+        }
+        assert_eq!(decode_with::<Standard>(b"+/+/", &mut out).unwrap(), [0xfb, 0xff, 0xbf]);
     }
 
     #[test]

@@ -507,8 +507,11 @@ mod tests {
             r#"{"user_id":"a","n":-0,"m":0,"k":-12,"t":true,"f":false,"z":null,"e":[],"l":[1,"x",null,-3]}"#,
             r#"{"user_id":"a","role":"x","roles":"y","rol":"z"}"#,
             r#"{"user_id":"a","a":0,"b":0,"c":0,"d":0,"e":0,"f":0,"g":0,"h":0}"#,
-            // Names that start like the ones the claims use, read from the first word.
+            // Names that start like the ones the claims use, read from the first word, and
+            // names as long as `server` or `user_id` that are neither.
             r#"{"user_id":"a","user_idx":1,"expx":2,"server2":3,"ex":4,"iat_":5,"serve":6}"#,
+            r#"{"user_id":"a","abcdef":true,"abcdefg":"x","zzzzzz":false}"#,
+            r#"{"abcdefg":1,"server":true}"#,
             r#"{"exp":5,"user_id":"a"}"#,
             r#"{"user_id":"a","exp":5}"#,
         ];
@@ -568,6 +571,31 @@ mod tests {
         for json in declined {
             assert!(RawClaims::parse_flat(json).is_none(), "took {json}");
         }
+    }
+
+    /// Members read by name, from the first word and, for what is left shorter than a word,
+    /// from the name read out.
+    #[test]
+    fn members_are_sorted_by_name() {
+        for (rest, want) in [
+            (&b"\"exp\":"[..], Member::Time(EXP)),
+            (b"\"nbf\":", Member::Time(NBF)),
+            (b"\"iat\":", Member::Time(IAT)),
+            (b"\"user_id\":", Member::UserId),
+            (b"\"server\":", Member::Server),
+            (b"\"exp\":1700000000}", Member::Time(EXP)),
+            (b"\"user_id\":\"a\"}", Member::UserId),
+            (b"\"server\":true}", Member::Server),
+            (b"\"ab\":", Member::Other(b"ab")),
+            (b"\"abcdef\":true}", Member::Other(b"abcdef")),
+            (b"\"abcdefg\":1}", Member::Other(b"abcdefg")),
+        ] {
+            let (member, value) = Member::read(rest).unwrap();
+            assert_eq!(member, want, "{:?}", core::str::from_utf8(rest));
+            assert_eq!(rest.len() - value.len(), rest.iter().position(|&b| b == b':').unwrap() + 1);
+        }
+        assert_eq!(Member::read(b"\"a\\b\":1}"), None);
+        assert_eq!(Member::read(b"\"ab\"1}"), None);
     }
 
     /// The word-at-a-time helpers agree with byte-by-byte definitions: the end of a string's

@@ -629,7 +629,15 @@ mod tests {
                 for bad in [[0xffu8, 0xff], [b'-', b'_'], [b'=', 0x80], [b' ', b'.']] {
                     // A '+' first puts the input on the standard alphabet's path.
                     let input: std::vec::Vec<u8> = (0..len)
-                        .map(|i| if mask & (1 << i) != 0 { bad[i % 2] } else if i == 0 { b'+' } else { b'A' })
+                        .map(|i| {
+                            if mask & (1 << i) != 0 {
+                                bad[i % 2]
+                            } else if i == 0 {
+                                b'+'
+                            } else {
+                                b'A'
+                            }
+                        })
                         .collect();
                     if !input.contains(&b'+') {
                         continue;

@@ -474,6 +474,7 @@ mod tests {
     /// one does, for every algorithm, a kid or none, every id length across the six-byte steps
     /// of its encoder, and every combination of times; ids with escapes take the general path.
     #[test]
+    #[cfg_attr(miri, ignore = "exhaustive; runs in every ordinary cargo test")]
     fn plain_user_tokens_equal_the_general_path() {
         let mut n = 0;
         for alg in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {

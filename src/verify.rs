@@ -690,6 +690,15 @@ mod tests {
         let dotted_sig =
             std::format!("{header}.{payload}.{}.{}", &good[good.len() - 43..good.len() - 20], &good[good.len() - 19..]);
         assert_eq!(v.verify(&dotted_sig, 1, &mut scratch).err(), Some(Error::Malformed));
+        // A rightly signed token just over the length cap is refused for its length.
+        let mut long = std::vec![0u8; MAX_TOKEN_LEN * 2];
+        let id = "x".repeat(2_900);
+        let id_of = |extra: usize| std::format!("{id}{}", "y".repeat(extra));
+        let over = (0..200).find(|&extra| key.user_token_len(&id_of(extra), None, None) > MAX_TOKEN_LEN).unwrap();
+        let token = String::from(key.user_token(&id_of(over), None, None, &mut long).unwrap());
+        assert!(token.len() > MAX_TOKEN_LEN && token.len() <= MAX_TOKEN_LEN + 2);
+        let mut big = std::vec![0u8; MAX_TOKEN_LEN];
+        assert_eq!(v.verify(&token, 1, &mut big).err(), Some(Error::TokenTooLong));
     }
 
     /// What 32-bit targets do for a key with a kid (no own-header shortcut there): the header

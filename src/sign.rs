@@ -114,7 +114,7 @@ impl Key {
         for (name, time) in [(b",\"exp\":", exp), (b",\"iat\":", iat)] {
             if let Some(t) = time {
                 put(&mut rest, &mut at, name);
-                let end = at.saturating_add(write::decimal_len(t));
+                let end = at.saturating_add(write::digits(t));
                 write::decimal_exact(t, rest.get_mut(at..end).unwrap_or_default());
                 at = end;
             }

@@ -211,23 +211,10 @@ fn unsigned64_div<S: Sink + ?Sized>(out: &mut S, n: u64) {
 /// The decimal digits of `n`, written at the end of `buf`.
 #[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
 pub(crate) fn decimal(n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let start = buf.len().saturating_sub(decimal_len(n));
+    let start = buf.len().saturating_sub(digits(n));
     let out = buf.get_mut(start..).unwrap_or_default();
     decimal_exact(n, out);
     out
-}
-
-/// The number of decimal digits of `n`, from its base-10 logarithm.
-#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
-pub(crate) const fn decimal_len(n: u64) -> usize {
-    // Today's Unix times (2001 to 2286) have ten digits: no logarithm for them.
-    if n >= 1_000_000_000 && n < 10_000_000_000 {
-        return 10;
-    }
-    match n.checked_ilog10() {
-        Some(log) => (log as usize).saturating_add(1),
-        None => 1,
-    }
 }
 
 /// The eight decimal digits of `v` (below 10^8, with leading zeros), without a division
@@ -245,7 +232,7 @@ const fn eight_digits(v: u32) -> [u8; 8] {
     digits.wrapping_add(u64::from_le_bytes([b'0'; 8])).to_le_bytes()
 }
 
-/// Writes the decimal digits of `n` into the whole of `out`, which is [`decimal_len`] long:
+/// Writes the decimal digits of `n` into the whole of `out`, which is [`digits`] long:
 /// two digits per division, from the end, each pair a two-byte move.
 #[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))]
 pub(crate) fn decimal_exact(mut n: u64, out: &mut [u8]) {
@@ -305,15 +292,16 @@ pub(crate) fn signed<S: Sink + ?Sized>(out: &mut S, n: i128) {
     unsigned(out, n.unsigned_abs());
 }
 
-/// The number of decimal digits of `n`.
-pub(crate) const fn digits(mut n: u64) -> usize {
-    let mut d: usize = 1;
-    // At most 19 turns (u64::MAX has 20 digits).
-    while n >= 10 && d < 20 {
-        n /= 10;
-        d = d.saturating_add(1);
+/// The number of decimal digits of `n`, from its base-10 logarithm (no division).
+pub(crate) const fn digits(n: u64) -> usize {
+    // Today's Unix times (2001 to 2286) have ten digits: no logarithm for them.
+    if n >= 1_000_000_000 && n < 10_000_000_000 {
+        return 10;
     }
-    d
+    match n.checked_ilog10() {
+        Some(log) => (log as usize).saturating_add(1),
+        None => 1,
+    }
 }
 
 #[cfg(test)]
@@ -401,11 +389,11 @@ pub(crate) mod tests {
         for v in (0..100_000_000u32).step_by(9_973).chain([0, 9, 10, 99, 100, 9_999, 10_000, 99_999_999]) {
             assert_eq!(eight_digits(v), *std::format!("{v:08}").as_bytes().first_chunk::<8>().unwrap(), "{v}");
         }
-        // decimal_len agrees with digits everywhere it matters.
+        // digits agrees with the formatted length everywhere it matters.
         let mut p = 1u64;
         for _ in 1..=20 {
             for m in [p - 1, p, p.saturating_add(1), p.saturating_mul(5)] {
-                assert_eq!(decimal_len(m), digits(m), "{m}");
+                assert_eq!(digits(m), std::format!("{m}").len(), "{m}");
                 let mut buf = [0u8; 20];
                 assert_eq!(decimal(m, &mut buf), std::format!("{m}").as_bytes());
             }

@@ -282,19 +282,51 @@ impl<'a> Member<'a> {
 }
 
 impl<'a> RawClaims<'a> {
+    /// Claims of `json` not read yet: no member seen.
+    pub(crate) const fn new(json: &'a str) -> Self {
+        Self { json, user_id: None, exp: 0, nbf: 0, iat: 0, present: 0, server: None }
+    }
+
     /// Reads the registered claims of a claims object, checking each one's type.
+    pub(crate) fn parse(json: &'a str) -> Result<Self, Error> {
+        let mut c = Self::new(json);
+        c.read()?;
+        Ok(c)
+    }
+
+    /// [`parse`](Self::parse) in place, into claims made by [`new`](Self::new): the verifier
+    /// checks them where they are read, and never moves them through a `Result` (a copy of
+    /// fields just stored one by one costs a store-forwarding stall per copy).
     ///
     /// On 64-bit targets a one-pass reader takes the shapes SDKs mint first (speed); on
     /// smaller ones only the general reader is built (flash). Both give the same result.
     /// Not inlined: the reader's table is on the stack only while the claims are read, not
     /// under the MAC's state in the caller's frame.
     #[inline(never)]
-    pub(crate) fn parse(json: &'a str) -> Result<Self, Error> {
+    pub(crate) fn read(&mut self) -> Result<(), Error> {
         #[cfg(target_pointer_width = "64")]
-        if let Some(c) = Self::parse_flat(json) {
-            return Ok(c);
+        if self.read_flat().is_some() {
+            return Ok(());
         }
-        Self::parse_general(json)
+        *self = Self::new(self.json);
+        self.read_general()
+    }
+
+    /// The one-pass reader's claims of `json` (tests and fuzzing compare them with the
+    /// general reader's).
+    #[cfg_attr(not(any(test, fuzzing)), allow(dead_code))]
+    pub(crate) fn parse_flat(json: &'a str) -> Option<Self> {
+        let mut c = Self::new(json);
+        c.read_flat()?;
+        Some(c)
+    }
+
+    /// The general reader's claims of `json`.
+    #[cfg_attr(not(any(test, fuzzing)), allow(dead_code))]
+    pub(crate) fn parse_general(json: &'a str) -> Result<Self, Error> {
+        let mut c = Self::new(json);
+        c.read_general()?;
+        Ok(c)
     }
 
     /// The one-pass reader: a claims object without whitespace whose names have no escapes,
@@ -306,12 +338,12 @@ impl<'a> RawClaims<'a> {
     /// returns `None` and takes the general reader, which gives the same result for these
     /// shapes and the precise error for everything else.
     #[cfg_attr(not(any(target_pointer_width = "64", fuzzing)), allow(dead_code))]
-    pub(crate) fn parse_flat(json: &'a str) -> Option<Self> {
-        let mut c = Self { json, user_id: None, exp: 0, nbf: 0, iat: 0, present: 0, server: None };
+    fn read_flat(&mut self) -> Option<()> {
+        let c = self;
         // Where the other members' names are (start, end), for the duplicate check.
         let mut others = [(0u16, 0u16); FLAT_OTHERS];
         let mut n_others = 0usize;
-        let doc = json.as_bytes();
+        let doc = c.json.as_bytes();
         let mut rest = doc.strip_prefix(b"{")?;
         loop {
             let (member, value) = Member::read(rest)?;
@@ -358,16 +390,16 @@ impl<'a> RawClaims<'a> {
                 rest = skip_flat_value(value)?;
             }
             match rest {
-                [b'}'] => return Some(c),
+                [b'}'] => return Some(()),
                 [b',', more @ ..] => rest = more,
                 _ => return None,
             }
         }
     }
 
-    pub(crate) fn parse_general(json: &'a str) -> Result<Self, Error> {
-        let mut c = Self { json, user_id: None, exp: 0, nbf: 0, iat: 0, present: 0, server: None };
-        read::object_members(json.as_bytes(), Segment::Payload, |key, value| {
+    fn read_general(&mut self) -> Result<(), Error> {
+        let c = self;
+        read::object_members(c.json.as_bytes(), Segment::Payload, |key, value| {
             if key.eq_str("user_id") {
                 match value {
                     Value::String(s) if s.bytes.is_empty() => return Err(Error::EmptyUserId),
@@ -387,12 +419,7 @@ impl<'a> RawClaims<'a> {
                 }
             }
             Ok(())
-        })?;
-        Ok(c)
-    }
-
-    pub(crate) const fn json(&self) -> &'a str {
-        self.json
+        })
     }
 
     /// A time claim, if the token has it.
@@ -455,7 +482,7 @@ impl<'a> RawClaims<'a> {
     }
 
     /// The final claims, unescaping `user_id` into `spare` when it has escapes.
-    pub(crate) fn finish(self, spare: &'a mut [u8], dev: bool) -> Result<Claims<'a>, Error> {
+    pub(crate) fn finish(&self, spare: &'a mut [u8], dev: bool) -> Result<Claims<'a>, Error> {
         Ok(Claims {
             json: self.json,
             user_id: self.user_id_into(spare)?,

@@ -337,7 +337,10 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// with `user_id` unescaped.
     #[inline(never)]
     fn verified_claims<'s>(&self, scratch: &'s mut [u8], len: usize, dev: bool, now: u64) -> Result<Claims<'s>, Error> {
-        let (raw, spare) = self.checked_raw_claims(scratch, len, dev, now)?;
+        let (json, spare) = payload_json(scratch, len)?;
+        let mut raw = RawClaims::new(json);
+        raw.read()?;
+        self.check_raw_claims(&raw, dev, now, spare, len)?;
         raw.finish(spare, dev).map_err(|e| e.in_scratch(len))
     }
 
@@ -374,8 +377,12 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         now: u64,
         scratch: &'s mut [u8],
     ) -> Result<T, Error> {
-        let (raw, _, payload_len, spare) = self.checked_claims(token.as_ref(), now, scratch, None)?;
-        let json = raw.json().as_bytes();
+        let (payload_len, _) = self.authentic_payload(token.as_ref(), scratch, None)?;
+        let (json, spare) = payload_json(scratch, payload_len)?;
+        let mut raw = RawClaims::new(json);
+        raw.read()?;
+        self.check_raw_claims(&raw, false, now, spare, payload_len)?;
+        let json = json.as_bytes();
         serde_json_core::from_slice_escaped(json, spare).map(|(value, _)| value).map_err(|e| match e {
             // Each escaped string is unescaped into the rest of the scratch; none is longer
             // than the payload.
@@ -410,20 +417,6 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
             .map_err(|_| Error::ClockBeforeEpoch)?
             .as_secs();
         self.verify(token, now, scratch)
-    }
-
-    /// All checks; returns the raw claims, whether it is a dev token (only with `dev`), the
-    /// payload's length in `scratch`, and the scratch after it.
-    fn checked_claims<'s>(
-        &self,
-        token: &[u8],
-        now: u64,
-        scratch: &'s mut [u8],
-        dev: Option<ReadDev>,
-    ) -> Result<(RawClaims<'s>, bool, usize, &'s mut [u8]), Error> {
-        let (len, is_dev) = self.authentic_payload(token, scratch, dev)?;
-        let (raw, spare) = self.checked_raw_claims(scratch, len, is_dev, now)?;
-        Ok((raw, is_dev, len, spare))
     }
 
     /// Splits the token, checks its header and MAC (or, with `dev`, that it is a development
@@ -490,27 +483,25 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         Some((key, parts))
     }
 
-    /// Reads the claims of an authentic payload (the first `len` bytes of `scratch`) and
-    /// applies the Stream profile, the time rules and revocation; returns them with the
-    /// scratch after the payload.
-    fn checked_raw_claims<'s>(
+    /// Applies the Stream profile, the time rules and revocation to the claims of an
+    /// authentic payload of `len` bytes (`spare` is the scratch after it). The claims are
+    /// read by the caller and checked where they are, not moved through a result.
+    fn check_raw_claims(
         &self,
-        scratch: &'s mut [u8],
-        len: usize,
+        raw: &RawClaims<'_>,
         is_dev: bool,
         now: u64,
-    ) -> Result<(RawClaims<'s>, &'s mut [u8]), Error> {
-        let (payload, spare) = scratch.split_at_mut_checked(len).ok_or(Error::ScratchTooSmall { needed: len })?;
-        let json = core::str::from_utf8(payload).map_err(|_| Error::InvalidUtf8 { segment: Segment::Payload })?;
-        let raw = RawClaims::parse(json)?;
+        spare: &mut [u8],
+        len: usize,
+    ) -> Result<(), Error> {
         if is_dev && raw.has_server_member() {
             return Err(Error::InvalidDevToken);
         }
         raw.check(Rules { now, leeway: self.leeway, require_exp: self.require_exp })?;
         if let Some(check) = self.revocation {
-            check(self.revoked_before, self.revocations, &raw, &mut *spare).map_err(|e| e.in_scratch(len))?;
+            check(self.revoked_before, self.revocations, raw, spare).map_err(|e| e.in_scratch(len))?;
         }
-        Ok((raw, spare))
+        Ok(())
     }
 
     /// The key that checks a token with this header segment: a key whose own header it is
@@ -553,6 +544,14 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
             _ => Err(Error::AlgorithmNotAllowed),
         }
     }
+}
+
+/// The first `len` bytes of `scratch` (an authentic payload) as UTF-8 text, and the scratch
+/// after them.
+fn payload_json(scratch: &mut [u8], len: usize) -> Result<(&str, &mut [u8]), Error> {
+    let (payload, spare) = scratch.split_at_mut_checked(len).ok_or(Error::ScratchTooSmall { needed: len })?;
+    let json = core::str::from_utf8(payload).map_err(|_| Error::InvalidUtf8 { segment: Segment::Payload })?;
+    Ok((json, spare))
 }
 
 /// Compares the MAC of `key` with the signature segment: the segment (public) is strictly

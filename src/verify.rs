@@ -10,6 +10,7 @@ use crate::algorithm::MAX_MAC_LEN;
 use crate::base64;
 use crate::claims::{Claims, RawClaims, Rules};
 use crate::error::Segment;
+use crate::json::de::{self, DeError};
 use crate::json::read::{self, Value};
 use crate::key::Key;
 use crate::keyset::{KeySet, KeySource};
@@ -345,7 +346,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     }
 
     /// Like [`verify`](Self::verify), with every same check, then deserializes the claims into
-    /// `T` (with `serde-json-core`, after this crate's strict validation). Borrowed `&str`
+    /// `T` (with this crate's own serde deserializer, after its strict validation). Borrowed `&str`
     /// fields work for strings without escapes; use an owned fixed-capacity string (such as
     /// `heapless::String`) for fields that may contain escapes.
     ///
@@ -382,14 +383,11 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         let mut raw = RawClaims::new(json);
         raw.read()?;
         self.check_raw_claims(&raw, false, now, spare, payload_len)?;
-        let json = json.as_bytes();
-        serde_json_core::from_slice_escaped(json, spare).map(|(value, _)| value).map_err(|e| match e {
+        de::from_validated(json, spare).map_err(|e| match e {
             // Each escaped string is unescaped into the rest of the scratch; none is longer
             // than the payload.
-            serde_json_core::de::Error::EscapedStringIsTooLong => {
-                Error::ScratchTooSmall { needed: payload_len.saturating_add(json.len()) }
-            }
-            _ => Error::ClaimsNotDeserializable,
+            DeError::ScratchTooSmall => Error::ScratchTooSmall { needed: payload_len.saturating_add(json.len()) },
+            DeError::Mismatch => Error::ClaimsNotDeserializable,
         })
     }
 

@@ -64,6 +64,7 @@ classes = {
     "server_true": (HS256, b'{"server":true}'),
     "no_subject": (HS256, b'{"sub":"a"}'),
     "invalid_utf8": (HS256, b'{"user_id":"\xc3\x28"}'),
+    "serde_values": (HS256, b'{"user_id":"a","n":[-0,-1,1.5e-3,18446744073709551616,-9223372036854775809,0],"s":"\\u00e9\\n","o":{"t":true,"f":false,"z":null,"e":[]}}'),
     "custom_claims": (HS256, b'{"user_id":"a","exp":4102444800,"role":"admin","teams":["red",{"x":null}]}'),
     "header_too_many_members": (b'{"alg":"HS256",' + b",".join(b'"m%d":0' % i for i in range(32)) + b"}", b'{"user_id":"a"}'),
     "header_too_long": (b'{"alg":"HS256","pad":"' + b"x" * 400 + b'"}', b'{"user_id":"a"}'),

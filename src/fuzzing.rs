@@ -44,3 +44,9 @@ pub fn parse_claims_both(json: &str, fast: &mut dyn core::fmt::Write, general: &
     let _ = write!(fast, "{:?}", RawClaims::parse_flat(json));
     let _ = write!(general, "{:?}", RawClaims::parse_general(json));
 }
+
+/// Deserializes `T` from `doc` with `verify_as`'s deserializer (for documents the strict
+/// reader has validated), unescaping strings into `scratch`; `Err` says only that it failed.
+pub fn deserialize_validated<'de, T: serde::Deserialize<'de>>(doc: &'de str, scratch: &mut [u8]) -> Result<T, ()> {
+    crate::json::de::from_validated(doc, scratch).map_err(|_| ())
+}

@@ -1,12 +1,91 @@
 //! Differential checks of the internals against reference implementations: the strict
 //! base64url decoder against a naive one, the streaming encoder against the `base64` crate,
 //! the JSON object validator against serde_json, the JSON string writer parsed back by
-//! serde_json, and the one-pass claims reader against the general one.
+//! serde_json, the one-pass claims reader against the general one, and `verify_as`'s
+//! deserializer against serde_json's tree of every document the strict reader validates.
 #![no_main]
 
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use stackjwt::fuzzing;
+
+/// Any JSON value as a deserializer hands it out, numbers as the visit they came by.
+#[derive(Debug, PartialEq)]
+enum Tree {
+    Null,
+    Bool(bool),
+    U(u64),
+    I(i64),
+    F(f64),
+    S(String),
+    A(Vec<Tree>),
+    O(Vec<(String, Tree)>),
+}
+
+impl<'de> Deserialize<'de> for Tree {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Tree;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Tree, E> {
+                Ok(Tree::Null)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Tree, E> {
+                Ok(Tree::Bool(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Tree, E> {
+                Ok(Tree::U(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Tree, E> {
+                Ok(Tree::I(v))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Tree, E> {
+                Ok(Tree::F(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Tree, E> {
+                Ok(Tree::S(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Tree, A::Error> {
+                let mut items = Vec::new();
+                while let Some(t) = a.next_element()? {
+                    items.push(t);
+                }
+                Ok(Tree::A(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Tree, A::Error> {
+                let mut members = Vec::new();
+                while let Some((k, v)) = a.next_entry()? {
+                    members.push((k, v));
+                }
+                Ok(Tree::O(members))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Whether `ours` is serde_json's `theirs`: the same shape, strings and members in order, and
+/// each number the value of serde_json's number text (arbitrary_precision keeps the text).
+fn same_tree(ours: &Tree, theirs: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (ours, theirs) {
+        (Tree::Null, Value::Null) => true,
+        (Tree::Bool(a), Value::Bool(b)) => a == b,
+        (Tree::U(a), Value::Number(n)) => n.to_string().parse::<u64>().ok() == Some(*a),
+        (Tree::I(a), Value::Number(n)) => n.to_string().parse::<i64>().ok() == Some(*a),
+        (Tree::F(a), Value::Number(n)) => n.to_string().parse::<f64>().is_ok_and(|b| b.to_bits() == a.to_bits()),
+        (Tree::S(a), Value::String(b)) => a == b,
+        (Tree::A(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_tree(x, y)),
+        (Tree::O(a), Value::Object(b)) => {
+            a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| same_tree(v, w)))
+        }
+        _ => false,
+    }
+}
 
 /// The obvious base64url decoder: only the url alphabet, no padding, length % 4 != 1, and
 /// the bits below the last whole byte must be zero.
@@ -68,6 +147,13 @@ fuzz_target!(|data: &[u8]| {
         let quirk = text.contains("$serde_json::private::Number");
         // Documents past 64 KiB are refused by design (no token decodes to one).
         let too_long = text.len() > usize::from(u16::MAX);
+        // What it validates, verify_as's deserializer reads as serde_json does.
+        if ours.is_ok() && !quirk {
+            let mut scratch = vec![0u8; text.len()];
+            let tree: Tree = fuzzing::deserialize_validated(text, &mut scratch).expect("a validated document deserializes");
+            let value = theirs.as_ref().expect("serde_json reads it too");
+            assert!(same_tree(&tree, value), "{tree:?} vs {value:?} for {text:?}");
+        }
         match ours {
             Ok(()) if quirk => {}
             Err(_) if too_long => {}

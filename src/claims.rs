@@ -422,6 +422,10 @@ impl<'a> RawClaims<'a> {
         })
     }
 
+    pub(crate) const fn json(&self) -> &'a str {
+        self.json
+    }
+
     /// A time claim, if the token has it.
     const fn if_present(&self, flag: u8, value: u64) -> Option<u64> {
         if self.present & flag != 0 { Some(value) } else { None }

@@ -497,7 +497,8 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
         then(&raw, spare)
     }
 
-    /// The checks of [`checked_claims`](Self::checked_claims).
+    /// The checks of [`checked_claims`](Self::checked_claims), out of its generic body: one
+    /// copy for both of its callers.
     fn check_raw_claims(
         &self,
         raw: &RawClaims<'_>,

@@ -237,13 +237,13 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de, '_> {
             },
             b'{' => {
                 self.bump();
-                let value = visitor.visit_map(Members { de: &mut *self, first: true })?;
+                let value = visitor.visit_map(Items { de: &mut *self, close: b'}', first: true })?;
                 self.expect(b'}')?;
                 Ok(value)
             }
             b'[' => {
                 self.bump();
-                let value = visitor.visit_seq(Elements { de: &mut *self, first: true })?;
+                let value = visitor.visit_seq(Items { de: &mut *self, close: b']', first: true })?;
                 self.expect(b']')?;
                 Ok(value)
             }
@@ -323,23 +323,35 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de, '_> {
     }
 }
 
-/// An object's members, after its `{`.
-struct Members<'a, 'de, 'b> {
+/// The members of an object or the elements of an array, after its opening bracket, up to
+/// `close`.
+struct Items<'a, 'de, 'b> {
     de: &'a mut Deserializer<'de, 'b>,
+    close: u8,
     first: bool,
 }
 
-impl<'de> de::MapAccess<'de> for Members<'_, 'de, '_> {
-    type Error = DeError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+impl Items<'_, '_, '_> {
+    /// Steps to the next item (over its comma); `false` at the closing bracket.
+    fn more(&mut self) -> Result<bool, DeError> {
         match self.de.peek() {
-            Some(b'}') => return Ok(None),
+            Some(b) if b == self.close => return Ok(false),
             Some(b',') if !self.first => self.de.bump(),
-            Some(b'"') if self.first => {}
+            Some(_) if self.first => {}
             _ => return Err(DeError::Mismatch),
         }
         self.first = false;
+        Ok(true)
+    }
+}
+
+impl<'de> de::MapAccess<'de> for Items<'_, 'de, '_> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+        if !self.more()? {
+            return Ok(None);
+        }
         if self.de.peek() != Some(b'"') {
             return Err(DeError::Mismatch);
         }
@@ -352,23 +364,13 @@ impl<'de> de::MapAccess<'de> for Members<'_, 'de, '_> {
     }
 }
 
-/// An array's elements, after its `[`.
-struct Elements<'a, 'de, 'b> {
-    de: &'a mut Deserializer<'de, 'b>,
-    first: bool,
-}
-
-impl<'de> de::SeqAccess<'de> for Elements<'_, 'de, '_> {
+impl<'de> de::SeqAccess<'de> for Items<'_, 'de, '_> {
     type Error = DeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
-        match self.de.peek() {
-            Some(b']') => return Ok(None),
-            Some(b',') if !self.first => self.de.bump(),
-            Some(_) if self.first => {}
-            _ => return Err(DeError::Mismatch),
+        if !self.more()? {
+            return Ok(None);
         }
-        self.first = false;
         seed.deserialize(&mut *self.de).map(Some)
     }
 }

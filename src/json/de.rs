@@ -616,6 +616,11 @@ mod tests {
             r#"{"a":[1,2],"k":"Plain","t":"x"}"#,
             r#"[1,2]"#,
             r#"{"a":[1,2],"k":"Plain"} x"#,
+            // Commas where the grammar has none, and none where it has one.
+            r#"{"a":[,1,2],"k":"Plain"}"#,
+            r#"{,"a":[1,2],"k":"Plain"}"#,
+            r#"{"a":[1 2],"k":"Plain"}"#,
+            r#"{"a":[1,2] "k":"Plain"}"#,
         ] {
             assert_eq!(agrees::<S<'_>>(bad), None, "{bad}");
         }

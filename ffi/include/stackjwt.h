@@ -6,9 +6,21 @@
  * hold the text and its NUL, and `*out_len` is the length without the NUL; when `out` is too
  * small the result is STACKJWT_ERR_BUFFER_TOO_SMALL, `*out_len` is the `out_cap` needed, and no
  * byte at or past `out_cap` is touched. A NULL pointer where one is required gives
- * STACKJWT_ERR_NULL_POINTER and nothing is written. Lengths are trusted: a `*_len` larger
- * than the memory behind its pointer is the caller's bug. A key may be used from several
- * threads at once through `const` pointers; it is changed only by init, set_kid and clear. */
+ * STACKJWT_ERR_NULL_POINTER and nothing is written (but a failing key init always wipes its
+ * key storage first, so that no previous key survives it).
+ *
+ * Lengths are trusted as far as they can be checked: a `*_len` larger than the memory behind
+ * its pointer is the caller's bug, but a length no object can have (over PTRDIFF_MAX, or past
+ * the end of the address space, such as an unchecked recv() result of -1) is refused with
+ * STACKJWT_ERR_INVALID_ARGUMENT before it is used (a token_len over STACKJWT_MAX_TOKEN_LEN:
+ * STACKJWT_ERR_TOKEN_TOO_LONG). Buffers written by a call must not overlap what it reads: a
+ * verify scratch overlapping the token, key or claims, and a mint output overlapping
+ * the user id, exp, iat, key or out_len, are refused with STACKJWT_ERR_INVALID_ARGUMENT.
+ *
+ * Key storage must start zeroed (or be cleared) before any call but init. A key may be used
+ * from several threads at once through `const` pointers; it is changed only by init, set_kid
+ * and clear. Start verify options from STACKJWT_VERIFY_OPTIONS_INIT: option bytes other than
+ * 0 and 1 are refused. */
 
 #ifndef STACKJWT_H
 #define STACKJWT_H
@@ -228,6 +240,12 @@
 #define STACKJWT_ERR_CLOCK_BEFORE_EPOCH -40
 
 /**
+ * The token verified, but its `user_id` holds a NUL byte (`\u0000`), which C would read as a
+ * shorter id (another user's, perhaps): refused, 401-class. Only the C API refuses it.
+ */
+#define STACKJWT_ERR_USER_ID_HAS_NUL -41
+
+/**
  * An error this version of the C API does not know by name (a newer library's).
  */
 #define STACKJWT_ERR_OTHER -99
@@ -238,8 +256,10 @@
 #define STACKJWT_ERR_NULL_POINTER -100
 
 /**
- * An argument is out of range: an unknown algorithm, a user id or kid that is not UTF-8, or
- * a key that was never initialized (or was cleared).
+ * An argument is out of range: an unknown algorithm, a user id or kid that is not UTF-8, a
+ * user id with a NUL byte, a verify option byte other than 0 or 1, a length no object can
+ * have, buffers that overlap where one is written while another is read, or a key that was
+ * never initialized (or was cleared, or failed to initialize).
  */
 #define STACKJWT_ERR_INVALID_ARGUMENT -101
 
@@ -288,7 +308,11 @@ typedef struct STACKJWT_ALIGNED(16) {
 } stackjwt_key;
 
 /**
- * How to verify: the time, the tolerated clock skew, and two opt-ins.
+ * How to verify: the time, the tolerated clock skew, and two opt-ins, each exactly 0 (off) or
+ * 1 (on): any other byte (a field left uninitialized) makes `stackjwt_verify` refuse with
+ * `STACKJWT_ERR_INVALID_ARGUMENT` before any other work. Start from
+ * `STACKJWT_VERIFY_OPTIONS_INIT` (all zero: no leeway, `exp` optional, no development tokens)
+ * and set what you need.
  */
 typedef struct {
   /**
@@ -300,18 +324,20 @@ typedef struct {
    */
   uint64_t leeway;
   /**
-   * Refuse tokens without `exp` (`STACKJWT_ERR_MISSING_EXP`).
+   * 1: refuse tokens without `exp` (`STACKJWT_ERR_MISSING_EXP`); 0: accept them.
    */
-  bool require_exp;
+  uint8_t require_exp;
   /**
-   * Accept development tokens (signature `devtoken`, no MAC). Never in production.
+   * 1: accept development tokens (signature `devtoken`, no MAC), never in production; 0:
+   * refuse them.
    */
-  bool allow_dev_tokens;
+  uint8_t allow_dev_tokens;
 } stackjwt_verify_options;
 
 /**
  * A verified token's claims. `user_id` points into the caller's scratch, NUL-terminated
- * (`user_id_len` bytes without the NUL), or is NULL when the token has none (server tokens).
+ * (`user_id_len` bytes without the NUL, none of them NUL), or is NULL when the token has
+ * none (server tokens).
  */
 typedef struct {
   /**
@@ -375,8 +401,14 @@ int stackjwt_stream_code(int code);
 /**
  * Makes a key from a secret at least as long as the hash output (32, 48 or 64 bytes, RFC
  * 7518), precomputing its HMAC states. Returns `STACKJWT_ERR_WEAK_SECRET` for a shorter one,
- * `STACKJWT_ERR_EMPTY_SECRET`, `STACKJWT_ERR_INVALID_ARGUMENT` for an unknown `alg`, or
- * `STACKJWT_ERR_NULL_POINTER`. The secret is not kept.
+ * `STACKJWT_ERR_EMPTY_SECRET`, `STACKJWT_ERR_INVALID_ARGUMENT` for an unknown `alg` or a
+ * secret inside the storage, or `STACKJWT_ERR_NULL_POINTER`. The secret is not kept, and
+ * neither is any copy of the key on the stack (wiped before the function returns).
+ *
+ * The storage is wiped first, whatever it held: on any error but a NULL `key` it is left
+ * never-initialized (every use gives `STACKJWT_ERR_INVALID_ARGUMENT`), never holding a
+ * previous key. Storage must start zeroed (`= {0}`, static, or `stackjwt_key_clear`ed) or
+ * hold a key of this API: other bytes may happen to read as an initialized key.
  *
  * # Safety
  * `key` must point to writable `stackjwt_key` storage; `secret` to `secret_len` bytes.
@@ -420,12 +452,14 @@ void stackjwt_key_clear(stackjwt_key *key);
 /**
  * Mints a Stream user token, byte-identical to the JS SDK's `createToken(user_id, exp, iat)`:
  * `exp` and `iat` are pointers to the values, NULL to leave the claim out (a value of 0
- * leaves it out too, as the SDK does). `user_id` must be UTF-8 (else
+ * leaves it out too, as the SDK does). `user_id` must be UTF-8 without NUL (else
  * `STACKJWT_ERR_INVALID_ARGUMENT`) and non-empty (else `STACKJWT_ERR_EMPTY_USER_ID`).
  *
  * The token is written to `out` followed by a NUL, and its length (without the NUL) to
  * `*out_len`. When `out_cap` is too small: `STACKJWT_ERR_BUFFER_TOO_SMALL`, `*out_len` is
- * the `out_cap` needed (length plus NUL), and no byte at or past `out_cap` is touched.
+ * the `out_cap` needed (length plus NUL), and no byte at or past `out_cap` is touched. A
+ * `user_id` with a NUL byte, and an `out` that overlaps any input (`user_id`, `exp`, `iat`,
+ * the key, `out_len`), are refused with `STACKJWT_ERR_INVALID_ARGUMENT`.
  *
  * # Safety
  * `key` must point to an initialized key; `user_id` to `user_id_len` bytes; `exp` and `iat`
@@ -469,6 +503,13 @@ int stackjwt_dev_token(const char *user_id,
  * sets `*claims` to all zero (`user_id` NULL). `scratch` holds the decoded claims and the user id:
  * `STACKJWT_VERIFY_SCRATCH_LEN` bytes are always enough.
  *
+ * A token whose `user_id` holds a NUL (`\u0000`), which C would read as a shorter id, is
+ * refused with `STACKJWT_ERR_USER_ID_HAS_NUL`. Options whose `require_exp` or
+ * `allow_dev_tokens` is neither 0 nor 1, a `token_len` past what a slice may be, and a
+ * `scratch` that overlaps the token, the key or `*claims` are refused with
+ * `STACKJWT_ERR_INVALID_ARGUMENT`; a `token_len` over `STACKJWT_MAX_TOKEN_LEN` with
+ * `STACKJWT_ERR_TOKEN_TOO_LONG`, before the token is read.
+ *
  * # Safety
  * `key` must point to an initialized key; `token` to `token_len` bytes; `options` and
  * `claims` must be valid; `scratch` must point to `scratch_cap` writable bytes, which the
@@ -503,3 +544,8 @@ int stackjwt_verify_webhook(const stackjwt_key *key,
 #endif  // __cplusplus
 
 #endif  /* STACKJWT_H */
+
+/** All-zero verify options: now 0, no leeway, exp optional, development tokens refused. Set
+ * the fields you need after it: `stackjwt_verify_options o = STACKJWT_VERIFY_OPTIONS_INIT;
+ * o.now = time(NULL);`. */
+#define STACKJWT_VERIFY_OPTIONS_INIT {0, 0, 0, 0}

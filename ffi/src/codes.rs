@@ -86,12 +86,17 @@ pub const STACKJWT_ERR_INVALID_WEBHOOK_SIGNATURE: c_int = -38;
 pub const STACKJWT_ERR_CLAIMS_NOT_DESERIALIZABLE: c_int = -39;
 /// The system clock is before the Unix epoch.
 pub const STACKJWT_ERR_CLOCK_BEFORE_EPOCH: c_int = -40;
+/// The token verified, but its `user_id` holds a NUL byte (`\u0000`), which C would read as a
+/// shorter id (another user's, perhaps): refused, 401-class. Only the C API refuses it.
+pub const STACKJWT_ERR_USER_ID_HAS_NUL: c_int = -41;
 /// An error this version of the C API does not know by name (a newer library's).
 pub const STACKJWT_ERR_OTHER: c_int = -99;
 /// A required pointer is NULL; nothing was written.
 pub const STACKJWT_ERR_NULL_POINTER: c_int = -100;
-/// An argument is out of range: an unknown algorithm, a user id or kid that is not UTF-8, or
-/// a key that was never initialized (or was cleared).
+/// An argument is out of range: an unknown algorithm, a user id or kid that is not UTF-8, a
+/// user id with a NUL byte, a verify option byte other than 0 or 1, a length no object can
+/// have, buffers that overlap where one is written while another is read, or a key that was
+/// never initialized (or was cleared, or failed to initialize).
 pub const STACKJWT_ERR_INVALID_ARGUMENT: c_int = -101;
 
 /// Every code with its message (lowercase, no period, static and NUL-terminated).
@@ -137,6 +142,7 @@ const MESSAGES: &[(c_int, &core::ffi::CStr)] = &[
     (STACKJWT_ERR_INVALID_WEBHOOK_SIGNATURE, c"invalid webhook signature encoding"),
     (STACKJWT_ERR_CLAIMS_NOT_DESERIALIZABLE, c"claims do not match the requested type"),
     (STACKJWT_ERR_CLOCK_BEFORE_EPOCH, c"system clock before unix epoch"),
+    (STACKJWT_ERR_USER_ID_HAS_NUL, c"user_id contains a nul byte"),
     (STACKJWT_ERR_OTHER, c"other error"),
     (STACKJWT_ERR_NULL_POINTER, c"null pointer"),
     (STACKJWT_ERR_INVALID_ARGUMENT, c"invalid argument"),

@@ -7,7 +7,8 @@ use core::ptr;
 use stackjwt::{Algorithm, Key};
 
 use crate::codes::{STACKJWT_ERR_INVALID_ARGUMENT, STACKJWT_ERR_NULL_POINTER, STACKJWT_OK, code};
-use crate::input;
+use crate::wipe::scrubbed;
+use crate::{input, overlap};
 
 /// Bytes of opaque key storage (`stackjwt_key`, aligned to 16): a marker word, padding to
 /// the key's alignment, and the key itself (272 bytes on 64-bit targets, 248 on 32-bit ones).
@@ -101,16 +102,29 @@ unsafe fn init(
     secret_len: usize,
     make: fn(Algorithm, &[u8]) -> Result<Key, stackjwt::Error>,
 ) -> c_int {
-    // SAFETY: the caller promises `secret_len` readable bytes at `secret`.
-    let (false, Some(secret)) = (key.is_null(), unsafe { input(secret, secret_len) }) else {
+    if key.is_null() {
         return STACKJWT_ERR_NULL_POINTER;
+    }
+    // Whatever the storage held (an old key included) is gone before anything can fail: a
+    // failed init leaves a never-initialized key, not the previous one.
+    // SAFETY: `key` is not NULL and points to writable storage, per the contract.
+    unsafe { zero(key) };
+    // SAFETY: the caller promises `secret_len` readable bytes at `secret`.
+    let secret = match unsafe { input(secret, secret_len) } {
+        Ok(secret) => secret,
+        Err(e) => return e,
     };
+    if overlap(secret.as_ptr(), secret.len(), key.cast(), STACKJWT_KEY_SIZE) {
+        return STACKJWT_ERR_INVALID_ARGUMENT;
+    }
     let Some(alg) = algorithm(alg) else { return STACKJWT_ERR_INVALID_ARGUMENT };
-    match make(alg, secret) {
+    // The key is built and copied in a frame of its own, whose stack is wiped afterwards.
+    scrubbed(|| match make(alg, secret) {
         Ok(made) => {
             // SAFETY: `key` is not NULL and points to writable `stackjwt_key` storage (the
             // caller's promise), aligned to 16 by its type; the key fits at `KEY_OFFSET`
-            // (checked at compile time). Whatever was there is overwritten, not dropped.
+            // (checked at compile time). The storage was zeroed above: nothing is overwritten
+            // that needed dropping.
             unsafe {
                 ptr::write(slot(key), made);
                 ptr::write(key.cast::<u64>(), MAGIC);
@@ -118,13 +132,32 @@ unsafe fn init(
             STACKJWT_OK
         }
         Err(e) => code(e),
+    })
+}
+
+/// Zeroes every word of the storage, marker included, with writes the compiler keeps.
+///
+/// # Safety
+/// `key` must point to writable `stackjwt_key` storage not used meanwhile.
+unsafe fn zero(key: *mut stackjwt_key) {
+    let words = key.cast::<u64>();
+    for i in 0..KEY_WORDS {
+        // SAFETY: `i < KEY_WORDS`, inside the storage (aligned to 16, so to 8), per the contract.
+        unsafe { ptr::write_volatile(words.wrapping_add(i), 0) };
     }
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 /// Makes a key from a secret at least as long as the hash output (32, 48 or 64 bytes, RFC
 /// 7518), precomputing its HMAC states. Returns `STACKJWT_ERR_WEAK_SECRET` for a shorter one,
-/// `STACKJWT_ERR_EMPTY_SECRET`, `STACKJWT_ERR_INVALID_ARGUMENT` for an unknown `alg`, or
-/// `STACKJWT_ERR_NULL_POINTER`. The secret is not kept.
+/// `STACKJWT_ERR_EMPTY_SECRET`, `STACKJWT_ERR_INVALID_ARGUMENT` for an unknown `alg` or a
+/// secret inside the storage, or `STACKJWT_ERR_NULL_POINTER`. The secret is not kept, and
+/// neither is any copy of the key on the stack (wiped before the function returns).
+///
+/// The storage is wiped first, whatever it held: on any error but a NULL `key` it is left
+/// never-initialized (every use gives `STACKJWT_ERR_INVALID_ARGUMENT`), never holding a
+/// previous key. Storage must start zeroed (`= {0}`, static, or `stackjwt_key_clear`ed) or
+/// hold a key of this API: other bytes may happen to read as an initialized key.
 ///
 /// # Safety
 /// `key` must point to writable `stackjwt_key` storage; `secret` to `secret_len` bytes.
@@ -164,14 +197,19 @@ pub unsafe extern "C" fn stackjwt_key_init_weak(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn stackjwt_key_set_kid(key: *mut stackjwt_key, kid: *const c_char, kid_len: usize) -> c_int {
     // SAFETY: `kid_len` readable bytes at `kid`, per the contract.
-    let Some(kid) = (unsafe { input(kid.cast(), kid_len) }) else { return STACKJWT_ERR_NULL_POINTER };
+    let kid = match unsafe { input(kid.cast(), kid_len) } {
+        Ok(kid) => kid,
+        Err(e) => return e,
+    };
     // SAFETY: as `key_ref`'s contract, which this function's contract includes.
     let current = match unsafe { key_ref(key) } {
         Ok(k) => k,
         Err(e) => return e,
     };
     let Ok(kid) = core::str::from_utf8(kid) else { return STACKJWT_ERR_INVALID_ARGUMENT };
-    match current.clone().with_kid(kid) {
+    // The key is copied on the way (the core's `with_kid` takes it by value): in a frame of
+    // its own, whose stack is wiped afterwards.
+    scrubbed(|| match current.clone().with_kid(kid) {
         Ok(updated) => {
             // SAFETY: the key is initialized (checked above) and not shared meanwhile (the
             // contract), so it can be replaced in place; the old value is dropped (wiped).
@@ -179,7 +217,7 @@ pub unsafe extern "C" fn stackjwt_key_set_kid(key: *mut stackjwt_key, kid: *cons
             STACKJWT_OK
         }
         Err(e) => code(e),
-    }
+    })
 }
 
 /// Wipes the key (its HMAC states, then every byte of the storage, marker included); it must
@@ -194,16 +232,11 @@ pub unsafe extern "C" fn stackjwt_key_clear(key: *mut stackjwt_key) {
         return;
     }
     // SAFETY: the key is initialized (checked above) and unshared: dropping it in place wipes
-    // its HMAC states (the `zeroize` feature), then every word of the storage is zeroed with
-    // volatile writes the compiler cannot leave out.
+    // its HMAC states (the `zeroize` feature), then every word of the storage is zeroed.
     unsafe {
         ptr::drop_in_place(slot(key));
-        let words = key.cast::<u64>();
-        for i in 0..KEY_WORDS {
-            ptr::write_volatile(words.wrapping_add(i), 0);
-        }
+        zero(key);
     }
-    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
 }
 
 #[cfg(test)]
@@ -263,5 +296,78 @@ mod tests {
             stackjwt_key_clear(&mut k);
             stackjwt_key_clear(ptr::null_mut());
         }
+    }
+
+    /// The SHA-256 states an HS256 key derives from `secret` (ipad and opad blocks), as the
+    /// bytes they occupy in memory (as the core's wipe test finds them).
+    fn keyed_states(secret: &[u8]) -> [[u8; 32]; 2] {
+        const IV: [u32; 8] =
+            [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+        [0x36u8, 0x5c].map(|pad| {
+            let mut block = [pad; 64];
+            block.iter_mut().zip(secret).for_each(|(b, s)| *b ^= s);
+            let mut state = IV;
+            sha2::block_api::compress256(&mut state, &[block]);
+            let mut bytes = [0u8; 32];
+            bytes.chunks_exact_mut(4).zip(state).for_each(|(b, w)| b.copy_from_slice(&w.to_ne_bytes()));
+            bytes
+        })
+    }
+
+    fn holds(haystack: &[u8], needle: &[u8; 32]) -> bool {
+        haystack.windows(32).any(|w| w == needle)
+    }
+
+    /// The stack below the caller's frame, as the calls before left it: read with volatile
+    /// loads from a fresh frame twice the scrubbed size. Reading bytes nobody initialized is
+    /// what this test is about, so it does not run under miri.
+    #[inline(never)]
+    fn stack_below() -> [u8; 2 * crate::wipe::SCRUB_BYTES] {
+        let area = core::mem::MaybeUninit::<[u8; 2 * crate::wipe::SCRUB_BYTES]>::uninit();
+        let base = area.as_ptr().cast::<u8>();
+        // SAFETY: every index is inside `area`; the bytes may be uninitialized, which the
+        // volatile reads take as they are (a test of what the stack holds, off under miri).
+        core::array::from_fn(|i| unsafe { base.add(i).read_volatile() })
+    }
+
+    /// After init, set_kid and clear, the key's HMAC states are nowhere: not in the storage,
+    /// not on the stack that the calls used. Without the scrubbing the built key's copy is
+    /// found there (checked by calling the same code unscrubbed).
+    #[test]
+    #[cfg_attr(miri, ignore = "reads the uninitialized stack on purpose")]
+    fn no_copy_of_the_key_outlives_clear() {
+        let secret = [0x42u8; 32];
+        let states = keyed_states(&secret);
+        let mut k = zeroed();
+        // SAFETY: (all calls below) pointers to live locals of the stated lengths.
+        unsafe {
+            assert_eq!(stackjwt_key_init(&mut k, 0, secret.as_ptr(), 32), STACKJWT_OK);
+            assert!(states.iter().all(|s| holds(&k.opaque, s)), "the search finds the live states");
+            assert_eq!(stackjwt_key_set_kid(&mut k, c"2026-12".as_ptr(), 7), STACKJWT_OK);
+            stackjwt_key_clear(&mut k);
+        }
+        assert!(k.opaque.iter().all(|&b| b == 0));
+        let stack = stack_below();
+        assert!(!states.iter().any(|s| holds(&stack, s)), "a keyed state survived on the stack");
+
+        // The same work without the scrub, in a frame below this one as the API's is, leaves
+        // the key's states on the stack: the search would see them.
+        let mut unscrubbed = zeroed();
+        init_unscrubbed(&mut unscrubbed, &secret);
+        let stack = stack_below();
+        assert!(states.iter().any(|s| holds(&stack, s)), "the scan sees copies left on the stack");
+    }
+
+    /// Builds a key into `storage` as `init` does, then wipes it in place as
+    /// `stackjwt_key_clear` does, but leaves the stack as it is.
+    #[inline(never)]
+    fn init_unscrubbed(storage: &mut stackjwt_key, secret: &[u8]) {
+        let made = core::hint::black_box(Key::new(Algorithm::Hs256, secret)).unwrap();
+        // SAFETY: zeroed storage of the right size and alignment; the key is dropped once.
+        unsafe {
+            ptr::write(slot(storage), made);
+            ptr::drop_in_place(slot(storage));
+        }
+        storage.opaque.fill(0);
     }
 }

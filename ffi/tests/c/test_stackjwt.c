@@ -3,6 +3,7 @@
  * valgrind when present) by ffi/tests/c_api.rs, which writes vectors.h from
  * tests/data/hs256_stream_js.jsonl. Ends with "N passed, M failed". */
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,7 +42,9 @@ static void init_key(stackjwt_key *key, const char *secret) {
 }
 
 static stackjwt_verify_options options(uint64_t now, bool allow_dev) {
-    stackjwt_verify_options o = {now, 0, false, allow_dev};
+    stackjwt_verify_options o = STACKJWT_VERIFY_OPTIONS_INIT;
+    o.now = now;
+    o.allow_dev_tokens = allow_dev;
     return o;
 }
 
@@ -107,7 +110,7 @@ static void rejections(void) {
     r = stackjwt_verify(&key, TOKEN, strlen(TOKEN), &early, scratch, sizeof scratch, &c);
     CHECK_CODE(r, STACKJWT_ERR_ISSUED_IN_FUTURE);
     CHECK(stackjwt_stream_code(r) == 42);
-    stackjwt_verify_options strict = {NOW, 0, true, false};
+    stackjwt_verify_options strict = {NOW, 0, 1, 0};
     static const char NO_EXP[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.CXZll3MK_Bw66Ypy6EaQirTJW15E5JmxMGK8zX6Htb8";
     CHECK_CODE(stackjwt_verify(&key, NO_EXP, strlen(NO_EXP), &strict, scratch, sizeof scratch, &c), STACKJWT_ERR_MISSING_EXP);
     /* alg none, garbage, too long, a dev token while not allowed, a short scratch. */
@@ -250,6 +253,150 @@ static void messages_and_layout(void) {
     CHECK(STACKJWT_OK == 0 && STACKJWT_ERR_NULL_POINTER < 0 && STACKJWT_ERR_INVALID_ARGUMENT < 0);
 }
 
+static const char SECRET32[] = "0123456789abcdef0123456789abcdef";
+/* {"user_id":"admin\u0000x"} signed with "secret", as another signer would mint it. */
+static const char NUL_ID[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWRtaW5cdTAwMDB4In0."
+                             "wICP82LQEV9mINZVGzVM-6O_u8aPA3l4V9SKTRQx_c8";
+/* A development token for "admin\u0000". */
+static const char NUL_DEV[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWRtaW5cdTAwMDAifQ==.devtoken";
+
+static int all_zero(const void *p, size_t n) {
+    const unsigned char *b = p;
+    int zero = 1;
+    for (size_t i = 0; i < n; i++) zero &= b[i] == 0;
+    return zero;
+}
+
+/* Option bytes other than 0 or 1 (stack garbage when a caller sets only some fields) are
+ * refused before anything else: a development token for admin never passes that way. */
+static void option_bytes(void) {
+    stackjwt_key key;
+    init_key(&key, "secret");
+    char dev[256];
+    size_t n = 0;
+    CHECK_CODE(stackjwt_dev_token("admin", 5, dev, sizeof dev, &n), STACKJWT_OK);
+    uint8_t scratch[512];
+    stackjwt_claims c;
+    static const uint8_t GARBAGE[] = {0x02, 0x10, 0x80, 0xfe, 0xff};
+    for (size_t i = 0; i < sizeof GARBAGE; i++) {
+        stackjwt_verify_options o;
+        memset(&o, GARBAGE[i], sizeof o); /* what `o.now = ..; o.leeway = ..;` leaves behind */
+        o.now = NOW;
+        o.leeway = 0;
+        o.require_exp = 0;
+        CHECK_CODE(stackjwt_verify(&key, dev, n, &o, scratch, sizeof scratch, &c), STACKJWT_ERR_INVALID_ARGUMENT);
+        CHECK(c.user_id == NULL && !c.is_dev);
+        o.allow_dev_tokens = 0;
+        o.require_exp = GARBAGE[i];
+        CHECK_CODE(stackjwt_verify(&key, dev, n, &o, scratch, sizeof scratch, &c), STACKJWT_ERR_INVALID_ARGUMENT);
+    }
+    stackjwt_verify_options o = STACKJWT_VERIFY_OPTIONS_INIT;
+    o.now = NOW;
+    CHECK_CODE(stackjwt_verify(&key, dev, n, &o, scratch, sizeof scratch, &c), STACKJWT_ERR_DEV_TOKEN_NOT_ALLOWED);
+    o.allow_dev_tokens = true;
+    CHECK_CODE(stackjwt_verify(&key, dev, n, &o, scratch, sizeof scratch, &c), STACKJWT_OK);
+    CHECK(c.is_dev && strcmp(c.user_id, "admin") == 0);
+    stackjwt_key_clear(&key);
+}
+
+/* A NUL inside a user id would make C read a shorter id: refused when minting and verifying. */
+static void nul_in_user_ids(void) {
+    stackjwt_key key;
+    init_key(&key, "secret");
+    char out[256] = "untouched";
+    size_t n = 0;
+    CHECK_CODE(stackjwt_user_token(&key, "admin\0x", 7, NULL, NULL, out, sizeof out, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_dev_token("admin\0x", 7, out, sizeof out, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_dev_token("\0", 1, out, sizeof out, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK(strcmp(out, "untouched") == 0);
+    uint8_t scratch[512];
+    stackjwt_claims c;
+    stackjwt_verify_options o = options(NOW, true);
+    CHECK_CODE(stackjwt_verify(&key, NUL_ID, strlen(NUL_ID), &o, scratch, sizeof scratch, &c), STACKJWT_ERR_USER_ID_HAS_NUL);
+    CHECK(c.user_id == NULL && c.user_id_len == 0);
+    CHECK_CODE(stackjwt_verify(&key, NUL_DEV, strlen(NUL_DEV), &o, scratch, sizeof scratch, &c), STACKJWT_ERR_USER_ID_HAS_NUL);
+    CHECK(strcmp(stackjwt_error_message(STACKJWT_ERR_USER_ID_HAS_NUL), "user_id contains a nul byte") == 0);
+    CHECK(stackjwt_stream_code(STACKJWT_ERR_USER_ID_HAS_NUL) == 0);
+    stackjwt_key_clear(&key);
+}
+
+/* A failed init leaves no key behind, not the previous one; clear leaves only zeros. */
+static void failed_inits(void) {
+    stackjwt_key key;
+    char token[256];
+    size_t n = 0;
+    uint8_t scratch[512];
+    stackjwt_claims c;
+    stackjwt_verify_options o = options(NOW, false);
+    const uint8_t *secret = (const uint8_t *)SECRET32;
+    for (int how = 0; how < 4; how++) {
+        CHECK_CODE(stackjwt_key_init(&key, STACKJWT_HS256, secret, 32), STACKJWT_OK);
+        CHECK_CODE(stackjwt_user_token(&key, "john", 4, NULL, NULL, token, sizeof token, &n), STACKJWT_OK);
+        CHECK_CODE(stackjwt_verify(&key, token, n, &o, scratch, sizeof scratch, &c), STACKJWT_OK);
+        int r = how == 0   ? stackjwt_key_init(&key, STACKJWT_HS256, (const uint8_t *)"short", 5)
+                : how == 1 ? stackjwt_key_init(&key, (stackjwt_alg)7, secret, 32)
+                : how == 2 ? stackjwt_key_init_weak(&key, STACKJWT_HS256, NULL, 32)
+                           : stackjwt_key_init_weak(&key, STACKJWT_HS256, secret, 0);
+        CHECK(r != STACKJWT_OK);
+        CHECK(all_zero(&key, sizeof key));
+        CHECK_CODE(stackjwt_verify(&key, token, n, &o, scratch, sizeof scratch, &c), STACKJWT_ERR_INVALID_ARGUMENT);
+        CHECK_CODE(stackjwt_user_token(&key, "john", 4, NULL, NULL, token, sizeof token, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    }
+    CHECK_CODE(stackjwt_key_init(&key, STACKJWT_HS512, (const uint8_t *)SECRET32 /* twice */, 32), STACKJWT_ERR_WEAK_SECRET);
+    CHECK(all_zero(&key, sizeof key));
+    CHECK_CODE(stackjwt_key_init(&key, STACKJWT_HS256, secret, 32), STACKJWT_OK);
+    CHECK_CODE(stackjwt_key_set_kid(&key, "2026-12", 7), STACKJWT_OK);
+    stackjwt_key_clear(&key);
+    CHECK(all_zero(&key, sizeof key));
+}
+
+/* Buffers that overlap where one is written while another is read, and lengths no object can
+ * have (an unchecked recv() result): refused before any slice is made. */
+static void overlaps_and_lengths(void) {
+    stackjwt_key key;
+    init_key(&key, "secret");
+    static const char T[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.yrpLD2gUq_TIyxMKpDBHQO391KGCNrFl-RvMT-p90MU";
+    const size_t tn = strlen(T);
+    uint8_t scratch[512];
+    stackjwt_claims c;
+    stackjwt_verify_options o = options(NOW, false);
+    memcpy(scratch + 200, T, tn);
+    const char *inside = (const char *)scratch + 200;
+    CHECK_CODE(stackjwt_verify(&key, inside, tn, &o, scratch, sizeof scratch, &c), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_verify(&key, inside, tn, &o, scratch, 201, &c), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_verify(&key, inside, tn, &o, scratch, 200, &c), STACKJWT_OK);
+    CHECK(strcmp(c.user_id, "john") == 0);
+    CHECK_CODE(stackjwt_verify(&key, T, tn, &o, (uint8_t *)&key, sizeof key, &c), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_verify(&key, T, tn, &o, (uint8_t *)&c, sizeof c, &c), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_verify(&key, T, SIZE_MAX, &o, scratch, sizeof scratch, &c), STACKJWT_ERR_TOKEN_TOO_LONG);
+    CHECK_CODE(stackjwt_verify(&key, T, STACKJWT_MAX_TOKEN_LEN + 1, &o, scratch, sizeof scratch, &c), STACKJWT_ERR_TOKEN_TOO_LONG);
+    CHECK_CODE(stackjwt_verify(&key, T, tn, &o, scratch, SIZE_MAX, &c), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_verify(&key, T, tn, &o, scratch, (size_t)PTRDIFF_MAX + 1, &c), STACKJWT_ERR_INVALID_ARGUMENT);
+
+    char out[256];
+    size_t n = 0;
+    memset(out, 'j', sizeof out);
+    CHECK_CODE(stackjwt_user_token(&key, out, 4, NULL, NULL, out, sizeof out, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_user_token(&key, out + 10, 4, NULL, NULL, out, 11, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_dev_token(out + 10, 4, out, sizeof out, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_user_token(&key, "john", 4, NULL, NULL, (char *)&key, sizeof key, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_server_token(&key, (char *)&key + 8, 64, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    union { uint64_t v; char bytes[256]; } u;
+    u.v = 1700000000;
+    CHECK_CODE(stackjwt_user_token(&key, "john", 4, &u.v, NULL, u.bytes, sizeof u.bytes, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    union { size_t len; char bytes[256]; } w;
+    CHECK_CODE(stackjwt_server_token(&key, w.bytes, sizeof w.bytes, &w.len), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_user_token(&key, "john", 4, NULL, NULL, out, 4, &n), STACKJWT_ERR_BUFFER_TOO_SMALL);
+    CHECK_CODE(stackjwt_user_token(&key, "john", SIZE_MAX, NULL, NULL, out, sizeof out, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_dev_token("john", 4, out, SIZE_MAX, &n), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_verify_webhook(&key, (const uint8_t *)"{}", SIZE_MAX, "x", 1), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_key_set_kid(&key, "k", SIZE_MAX), STACKJWT_ERR_INVALID_ARGUMENT);
+    stackjwt_key other;
+    CHECK_CODE(stackjwt_key_init(&other, STACKJWT_HS256, (const uint8_t *)SECRET32, SIZE_MAX), STACKJWT_ERR_INVALID_ARGUMENT);
+    CHECK_CODE(stackjwt_key_init_weak(&other, STACKJWT_HS256, (const uint8_t *)&other + 8, 16), STACKJWT_ERR_INVALID_ARGUMENT);
+    stackjwt_key_clear(&key);
+}
+
 int main(void) {
     vectors();
     rejections();
@@ -257,6 +404,10 @@ int main(void) {
     small_buffers();
     webhooks();
     messages_and_layout();
+    option_bytes();
+    nul_in_user_ids();
+    failed_inits();
+    overlaps_and_lengths();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -24,6 +24,22 @@ pub(crate) const fn header_segment_len(kid_len: usize) -> usize {
     base64::encoded_len(header_json_len(kid_len))
 }
 
+/// The secret held in a secret file's `contents`: every trailing CR and LF dropped, nothing
+/// else (leading and inner bytes, spaces and tabs included, belong to the secret). The
+/// `stackjwt` command, `stackjwt-authz` and the NGINX module all read secret files with it, so
+/// one file gives one key everywhere, whether it was written by `echo` (one `\n`), an editor
+/// on Windows (`\r\n`) or by hand (several).
+///
+/// ```
+/// assert_eq!(stackjwt::secret_from_file(b"s3cret\r\n\n"), b"s3cret");
+/// assert_eq!(stackjwt::secret_from_file(b" s3cret \t\n"), b" s3cret \t");
+/// ```
+#[must_use]
+pub fn secret_from_file(contents: &[u8]) -> &[u8] {
+    let end = contents.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |i| i.saturating_add(1));
+    contents.get(..end).unwrap_or_default()
+}
+
 /// An HMAC key for one [`Algorithm`], with an optional key id.
 ///
 /// The secret's HMAC key schedule is computed once here: the key keeps the two hash states
@@ -259,6 +275,24 @@ mod tests {
     extern crate std;
     use super::*;
     use std::format;
+
+    #[test]
+    fn secret_files_lose_every_trailing_cr_and_lf_and_nothing_else() {
+        let cases: [(&[u8], &[u8]); 9] = [
+            (b"secret", b"secret"),
+            (b"secret\n", b"secret"),
+            (b"secret\n\n", b"secret"),
+            (b"secret\r\n", b"secret"),
+            (b"secret\r\n\r\n\r", b"secret"),
+            (b"\nsec\nret\n", b"\nsec\nret"),
+            (b" secret \t\n", b" secret \t"),
+            (b"\r\n\n", b""),
+            (b"", b""),
+        ];
+        for (contents, secret) in cases {
+            assert_eq!(secret_from_file(contents), secret, "{contents:?}");
+        }
+    }
 
     #[test]
     fn secret_policy() {

@@ -72,7 +72,7 @@ pub use claims::Claims;
 pub use error::{Claim, Error, Segment};
 pub use inspect::{Unverified, decode_unverified};
 pub use json::read::{MAX_DEPTH as MAX_JSON_DEPTH, MAX_MEMBERS as MAX_JSON_MEMBERS};
-pub use key::{Key, MAX_KID_LEN};
+pub use key::{Key, MAX_KID_LEN, secret_from_file};
 pub use keyset::{KeySet, KeySource};
 pub use revoke::Revocations;
 pub use sign::{dev_token, dev_token_max_len, server_token_len, server_token_with_iat_len, user_token_max_len};

@@ -250,3 +250,72 @@ fn decode_shows_header_and_claims_without_verifying() {
         (1, String::new(), "error: invalid base64url in header\n".into())
     );
 }
+
+/// Characters a terminal shows as something else (DEL, C1 controls, bidirectional overrides
+/// and isolates) come out of `verify` and `decode` as `\u` escapes: the same JSON value,
+/// nothing that reads as `admin` when it is not.
+#[test]
+fn terminal_deceiving_characters_are_printed_escaped() {
+    let key = Key::new_weak(Algorithm::Hs256, LONG.as_bytes()).unwrap();
+    let mut buf = [0u8; 1024];
+    let ids = [
+        ("adm\u{7f}in\u{202e}", r"adm\u007fin\u202e"),
+        ("\u{85}admin\u{9f}", r"\u0085admin\u009f"),
+        ("\u{2066}admin\u{2069}\u{202a}", r"\u2066admin\u2069\u202a"),
+        ("a\u{200f}\u{2028}b\u{61c}", r"a\u200f\u2028b\u061c"),
+        ("zoë 🙂 \\\"", "zoë 🙂 \\\\\\\""),
+    ];
+    for (id, shown) in ids {
+        let token = key.user_token(id, None, None, &mut buf).unwrap();
+        let (code, out, err) = run(cmd(Some(LONG)).args(["verify", token, "--now", "0"]));
+        assert_eq!((code, err.as_str()), (0, ""), "{id:?}");
+        assert_eq!(out, format!("{{\"user_id\":\"{shown}\"}}\n"), "{id:?}");
+        let claims: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(claims["user_id"].as_str(), Some(id), "the same value");
+        let (_, out, _) = run(cmd(None).args(["decode", token]));
+        assert!(out.contains(&format!("\"user_id\":\"{shown}\"")), "{out}");
+    }
+    // A carriage return between tokens would send the cursor back over what was printed.
+    let claims = "{\"user_id\":\"admin\"\r,\"x\":\"\\r\"}";
+    let mut payload = [0u8; 64];
+    let payload = encode_segment(claims.as_bytes(), &mut payload);
+    let token = format!("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.{payload}.sig");
+    let (code, out, _) = run(cmd(None).args(["decode", &token]));
+    assert_eq!(code, 0);
+    assert!(out.ends_with("\"claims\":{\"user_id\":\"admin\" ,\"x\":\"\\r\"}}\n"), "{out:?}");
+}
+
+/// Base64url without padding, for hand-made tokens.
+fn encode_segment<'b>(data: &[u8], out: &'b mut [u8]) -> &'b str {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut n = 0;
+    for chunk in data.chunks(3) {
+        let v = chunk.iter().enumerate().fold(0u32, |v, (i, &b)| v | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out[n] = ALPHABET[(v >> (18 - 6 * i) & 63) as usize];
+            n += 1;
+        }
+    }
+    std::str::from_utf8(&out[..n]).unwrap()
+}
+
+/// Secret files lose every trailing CR and LF and nothing else, as `stackjwt-authz` reads them
+/// (both call `stackjwt::secret_from_file`).
+#[test]
+fn secret_files_are_trimmed_of_every_trailing_cr_and_lf() {
+    let dir = std::env::temp_dir().join(format!("stackjwt-cli-trim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("secret");
+    let path = file.to_str().unwrap();
+    let want = run(cmd(Some(LONG)).arg("server-token")).1;
+    for contents in ["\n", "\n\n", "\r\n", "\r\n\r\n", "\n\r\n\r"] {
+        std::fs::write(&file, format!("{LONG}{contents}")).unwrap();
+        assert_eq!(run(cmd(None).args(["server-token", "--secret-file", path])).1, want, "{contents:?}");
+    }
+    // Spaces and tabs belong to the secret.
+    std::fs::write(&file, format!("{LONG} \n")).unwrap();
+    assert_ne!(run(cmd(None).args(["server-token", "--secret-file", path])).1, want);
+    let (_, help, _) = run(cmd(None).arg("--help"));
+    assert!(help.contains("trailing CR and LF characters are dropped"), "{help}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -8,7 +8,10 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use lexopt::prelude::*;
-use stackjwt::{Algorithm, Error, Key, MAX_TOKEN_LEN, VERIFY_SCRATCH_LEN, Verifier, decode_unverified, dev_token};
+use stackjwt::{
+    Algorithm, Error, Key, MAX_TOKEN_LEN, VERIFY_SCRATCH_LEN, Verifier, decode_unverified, dev_token, secret_from_file,
+};
+use zeroize::Zeroizing;
 
 const USAGE: &str = "\
 stackjwt: mint, verify and inspect Stream Chat tokens (HS256/384/512 JWT)
@@ -20,8 +23,9 @@ Usage:
   stackjwt verify [TOKEN|-] [--now UNIX] [--leeway SECS] [--require-exp] [--allow-dev] [--alg ALG] [--kid KID]
   stackjwt decode [TOKEN|-]     (no verification)
 
-The secret comes from the STREAM_API_SECRET environment variable or --secret-file PATH
-(trailing newline trimmed), never from an argument. Secrets shorter than the hash output
+The secret comes from the STREAM_API_SECRET environment variable or --secret-file PATH,
+never from an argument. A secret file's trailing CR and LF characters are dropped (all of
+them, nothing else: the same rule as stackjwt-authz's). Secrets shorter than the hash output
 (32/48/64 bytes) are refused unless --weak-secret is given.
 
   --alg hs256|hs384|hs512   algorithm of the key (default hs256)
@@ -152,14 +156,14 @@ fn run() -> Result<(), Failure> {
             let v = Verifier::new(&key).leeway(leeway).require_exp(o.require_exp).allow_dev_tokens(o.allow_dev);
             let mut scratch = [0u8; VERIFY_SCRATCH_LEN];
             let claims = v.verify(token.as_bytes(), now, &mut scratch).map_err(Failure::Rejected)?;
-            print_line(claims.json())
+            print_line(&terminal_safe(claims.json()))
         }
         _ => {
             let token = token_arg(o.positional.as_deref())?;
             let mut scratch = [0u8; VERIFY_SCRATCH_LEN];
             let t = decode_unverified(token.as_bytes(), &mut scratch).map_err(Failure::Rejected)?;
             eprintln!("note: decoded WITHOUT verifying the signature or any claim");
-            print_line(&format!("{{\"header\":{},\"claims\":{}}}", t.header, t.claims))
+            print_line(&terminal_safe(&format!("{{\"header\":{},\"claims\":{}}}", t.header, t.claims)))
         }
     }
 }
@@ -241,23 +245,19 @@ fn key(o: &Options) -> Result<Key, Failure> {
         Some("hs512") => Algorithm::Hs512,
         Some(other) => return usage(format!("--alg must be hs256, hs384 or hs512, not '{other}'")),
     };
-    let secret = match &o.secret_file {
+    // Every copy of the secret is wiped once the key is built.
+    let secret = Zeroizing::new(match &o.secret_file {
         Some(path) => {
-            let mut s =
-                std::fs::read(path).map_err(|e| Failure::Usage(format!("cannot read secret file {path}: {e}")))?;
-            if s.ends_with(b"\n") {
-                s.pop();
-                if s.ends_with(b"\r") {
-                    s.pop();
-                }
-            }
-            s
+            let contents = Zeroizing::new(
+                std::fs::read(path).map_err(|e| Failure::Usage(format!("cannot read secret file {path}: {e}")))?,
+            );
+            secret_from_file(&contents).to_vec()
         }
         None => match std::env::var_os("STREAM_API_SECRET") {
             Some(v) => v.into_encoded_bytes(),
             None => return usage("no secret: set STREAM_API_SECRET or pass --secret-file PATH"),
         },
-    };
+    });
     let key = if o.weak_secret { Key::new_weak(alg, &secret) } else { Key::new(alg, &secret) };
     let key = key.map_err(|e| match e {
         Error::WeakSecret { min } => {
@@ -269,4 +269,43 @@ fn key(o: &Options) -> Result<Key, Failure> {
         Some(kid) => key.with_kid(kid).map_err(|e| Failure::Usage(format!("--kid: {e}"))),
         None => Ok(key),
     }
+}
+
+/// `json` as it is safe to show on a terminal, the same JSON value: characters that a
+/// terminal shows as something else or not at all (DEL, the C1 controls, bidirectional
+/// overrides, isolates and marks, line and paragraph separators) as `\u` escapes inside
+/// strings, and carriage returns between tokens as spaces. Valid JSON has no other control
+/// characters raw.
+fn terminal_safe(json: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        match c {
+            '\u{7f}'..='\u{9f}'
+            | '\u{61c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            '\r' if !in_string => out.push(' '),
+            _ => out.push(c),
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        }
+    }
+    out
 }

@@ -277,7 +277,7 @@ fn key(o: &Options) -> Result<Key, Failure> {
 /// strings, and carriage returns between tokens as spaces. Valid JSON has no other control
 /// characters raw.
 fn terminal_safe(json: &str) -> String {
-    use std::fmt::Write as _;
+    use core::fmt::Write as _;
     let mut out = String::with_capacity(json.len());
     let (mut in_string, mut escaped) = (false, false);
     for c in json.chars() {

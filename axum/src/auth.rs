@@ -292,6 +292,11 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
 /// Who a checked request comes from: the owned form of [`stackjwt::Principal`], with the
 /// token's `exp`. The [`StreamAuthLayer`](crate::StreamAuthLayer) puts it into the request's
 /// extensions; handlers take it as an extractor.
+///
+/// A user id is any non-empty JSON string the token's signer chose. Before you copy one into
+/// a header of your own, check it with [`is_forwardable`](crate::is_forwardable) (or use
+/// [`user_id_header`](crate::user_id_header)): every HTTP receiver drops a value's leading and
+/// trailing whitespace, so `"admin "` would arrive as `admin`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Principal {
     /// A user, by a signed user token (guests included).
@@ -363,9 +368,14 @@ pub enum Refusal {
     DuplicateQueryParameter(&'static str),
     /// An anonymous caller, where anonymous access is denied.
     AnonymousDenied,
-    /// The token is valid, but its user id has a character no HTTP header can carry (a
-    /// control character), so a forward-auth answer cannot name the user.
+    /// The token is valid, but its user id is not one a header carries unchanged (leading or
+    /// trailing whitespace, a control character, DEL, a byte past ASCII: see
+    /// [`is_forwardable`](crate::is_forwardable)), so a forward-auth answer cannot name the
+    /// user as it is (`--user-id-encoding percent` forwards such ids encoded).
     UnforwardableUserId,
+    /// The forwarded-URI headers (`X-Forwarded-Uri`, `X-Original-URI`) disagree: a client
+    /// sent its own beside the proxy's. A 400 (Stream code 4).
+    ConflictingForwardedUri,
 }
 
 impl Refusal {
@@ -374,12 +384,13 @@ impl Refusal {
     pub fn status(self) -> StatusCode {
         match self {
             Self::Token(e) => StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            Self::ConflictingForwardedUri => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
 
-    /// Stream's error code: the verifier's ([`Error::stream_json`]), else 5 (authentication
-    /// error).
+    /// Stream's error code: the verifier's ([`Error::stream_json`]), 4 (input error) for
+    /// conflicting forwarded URIs, else 5 (authentication error).
     #[must_use]
     pub const fn stream_code(self) -> i32 {
         match self {
@@ -388,6 +399,7 @@ impl Refusal {
                 (None, true) => 5,
                 (None, false) => -1,
             },
+            Self::ConflictingForwardedUri => 4,
             _ => 5,
         }
     }
@@ -408,7 +420,8 @@ impl fmt::Display for Refusal {
             Self::InvalidHeaderValue(name) => write!(f, "{name} header is not visible ascii"),
             Self::DuplicateQueryParameter(name) => write!(f, "duplicate {name} query parameter"),
             Self::AnonymousDenied => f.write_str("anonymous access denied"),
-            Self::UnforwardableUserId => f.write_str("user id cannot be sent in a header"),
+            Self::UnforwardableUserId => f.write_str("user id cannot be forwarded in a header unchanged"),
+            Self::ConflictingForwardedUri => f.write_str("forwarded uri headers disagree"),
         }
     }
 }

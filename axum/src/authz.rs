@@ -4,11 +4,14 @@
 //! NGINX (`auth_request`), Envoy (`ext_authz`, HTTP mode), Traefik (`ForwardAuth`) and Caddy
 //! (`forward_auth`) send the original request's headers here and let the request through on a
 //! 2xx. Credentials come from `Authorization` + `stream-auth-type`, else from the query of the
-//! forwarded URI (`X-Forwarded-Uri`, else `X-Original-URI`), else from this request's own
-//! query (Envoy appends the original path to the check request's). Allowed: `200`, empty body,
+//! forwarded URI (`X-Forwarded-Uri` or `X-Original-URI`, which must agree when both come; or
+//! the one header [`Authz::forwarded_uri_header`] names), else from this request's own query
+//! (Envoy appends the original path to the check request's). Allowed: `200`, empty body,
 //! `X-Stream-Principal: user|server|dev|anonymous` and `X-Stream-User-Id` (empty for server
-//! and anonymous callers). Refused: Stream's JSON error body and status, and the same body in
-//! `X-Stream-Error` for proxies that answer the client themselves.
+//! and anonymous callers; only ids that every receiver reads back unchanged, or
+//! percent-encoded with `X-Stream-User-Id-Encoding: percent`). Refused: Stream's JSON error
+//! body and status, and the same body in `X-Stream-Error` for proxies that answer the client
+//! themselves.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -16,7 +19,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http::{HeaderMap, HeaderValue, Request, Response, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, header};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -26,7 +29,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::credentials::{Credentials, single_header};
+use crate::credentials::Credentials;
+use crate::forward::{FORWARDED_URI_HEADERS, USER_ID_ENCODING_HEADER, UserIdEncoding, forwarded_uri, user_id_header};
 use crate::metrics::Metrics;
 use crate::{Keys, Principal, Refusal, StreamAuth};
 
@@ -39,9 +43,6 @@ pub const USER_ID_HEADER: &str = "x-stream-user-id";
 /// client themselves (NGINX's `auth_request` drops the check's body; `auth_request_set` can
 /// copy this header into its own 401).
 pub const ERROR_HEADER: &str = "x-stream-error";
-/// Forwarded-URI headers, in the order they are read: Traefik and Caddy send the first, NGINX
-/// configurations conventionally set the second.
-pub const FORWARDED_URI_HEADERS: [&str; 2] = ["x-forwarded-uri", "x-original-uri"];
 
 /// Connection limits of the forward-auth server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,18 +71,42 @@ impl Default for Limits {
     }
 }
 
-/// The forward-auth service: a [`StreamAuth`] and its counters.
+/// The forward-auth service: a [`StreamAuth`], how it answers, and its counters.
 #[derive(Debug)]
 pub struct Authz<K: Keys = stackjwt::Key> {
     auth: StreamAuth<K>,
+    user_id_encoding: UserIdEncoding,
+    forwarded_uri_headers: Vec<HeaderName>,
     metrics: Metrics,
 }
 
 impl<K: Keys> Authz<K> {
-    /// A forward-auth service checking with `auth`.
+    /// A forward-auth service checking with `auth`: user ids forwarded as they are (others
+    /// refused), credentials read from either forwarded-URI header (which must agree).
     #[must_use]
     pub fn new(auth: StreamAuth<K>) -> Self {
-        Self { auth, metrics: Metrics::default() }
+        Self {
+            auth,
+            user_id_encoding: UserIdEncoding::default(),
+            forwarded_uri_headers: FORWARDED_URI_HEADERS.map(HeaderName::from_static).to_vec(),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// How `X-Stream-User-Id` carries the user id ([`UserIdEncoding`]; default `Plain`).
+    #[must_use]
+    pub fn user_id_encoding(mut self, encoding: UserIdEncoding) -> Self {
+        self.user_id_encoding = encoding;
+        self
+    }
+
+    /// Reads the forwarded URI from `name` alone (the header the proxy in front sets; a
+    /// client's own in the others is ignored), instead of from either of
+    /// [`FORWARDED_URI_HEADERS`].
+    #[must_use]
+    pub fn forwarded_uri_header(mut self, name: HeaderName) -> Self {
+        self.forwarded_uri_headers = vec![name];
+        self
     }
 
     /// The counters, for the metrics endpoint.
@@ -98,14 +123,7 @@ impl<K: Keys> Authz<K> {
     pub fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<Principal, Refusal> {
         let mut credentials = Credentials::from_headers(headers)?;
         if credentials.is_empty() {
-            let mut forwarded = None;
-            for name in FORWARDED_URI_HEADERS {
-                if let Some(value) = single_header(headers, name)? {
-                    forwarded = Some(value);
-                    break;
-                }
-            }
-            credentials = match forwarded {
+            credentials = match forwarded_uri(headers, &self.forwarded_uri_headers)? {
                 Some(original) => Credentials::from_uri(original)?,
                 None => Credentials::from_query(uri.query().unwrap_or(""))?,
             };
@@ -118,10 +136,10 @@ impl<K: Keys> Authz<K> {
     pub fn respond(&self, headers: &HeaderMap, uri: &http::Uri) -> Response<Full<Bytes>> {
         let start = Instant::now();
         let outcome = self.check(headers, uri).and_then(|principal| {
-            let user_id = principal.user_id().map(HeaderValue::from_str).transpose();
-            // A verified user id is any JSON string; one that cannot be a header value
-            // (control characters) is refused rather than mangled into another user's id.
-            user_id.map(|id| (principal, id)).map_err(|_| Refusal::UnforwardableUserId)
+            // A verified user id is any JSON string; one that a receiver would read as
+            // another (`"admin "`) is refused, or encoded when the operator chose so.
+            let user_id = principal.user_id().map(|id| user_id_header(id, self.user_id_encoding)).transpose();
+            user_id.map(|id| (principal, id))
         });
         self.metrics.record(outcome.as_ref().map(|(p, _)| p), start.elapsed());
         match outcome {
@@ -132,6 +150,9 @@ impl<K: Keys> Authz<K> {
                 // Always sent, empty without a user: proxies that copy it only when present
                 // (Traefik, Caddy) then replace a client's own X-Stream-User-Id too.
                 h.insert(USER_ID_HEADER, user_id.unwrap_or_else(|| HeaderValue::from_static("")));
+                if self.user_id_encoding != UserIdEncoding::Plain {
+                    h.insert(USER_ID_ENCODING_HEADER, HeaderValue::from_static(self.user_id_encoding.name()));
+                }
                 response
             }
             Err(refusal) => {

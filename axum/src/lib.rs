@@ -35,6 +35,7 @@
 mod auth;
 pub mod authz;
 mod credentials;
+mod forward;
 mod layer;
 mod metrics;
 
@@ -42,5 +43,8 @@ mod metrics;
 pub use auth::Options;
 pub use auth::{Keys, Principal, QueryTokens, Refusal, StreamAuth};
 pub use credentials::{AUTH_TYPE, AUTHORIZATION, Credentials, single_header};
+pub use forward::{
+    FORWARDED_URI_HEADERS, USER_ID_ENCODING_HEADER, UserIdEncoding, forwarded_uri, is_forwardable, user_id_header,
+};
 pub use layer::{MissingLayer, StreamAuthLayer, StreamAuthService};
 pub use metrics::Metrics;

@@ -10,7 +10,7 @@ use crate::{Principal, Refusal};
 /// Histogram bucket bounds, in nanoseconds (1 us to 1 ms).
 const BUCKETS_NS: [u64; 8] = [1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 1_000_000];
 /// The Stream codes counted apart; any other code counts as `other`.
-const CODES: [i32; 6] = [5, 40, 41, 42, 43, -1];
+const CODES: [i32; 7] = [4, 5, 40, 41, 42, 43, -1];
 const PRINCIPALS: [&str; 4] = ["user", "server", "dev", "anonymous"];
 
 /// The forward-auth server's counters. All updates are relaxed atomics: a scrape may see one

@@ -45,9 +45,10 @@ fn allows_valid_credentials_from_every_place_they_come_from() {
     assert_user(&get(&s.addr, "/auth", &[("X-Forwarded-Uri", &ws)]), "john");
     assert_user(&get(&s.addr, "/auth", &[("X-Original-URI", &ws)]), "john");
     assert_user(&get(&s.addr, &ws, &[]), "john");
-    // X-Forwarded-Uri comes first; the forwarded URI wins over the check's own query.
+    // The two forwarded-URI headers must agree (see forwarded_uris_that_disagree_are_refused);
+    // the forwarded URI wins over the check's own query.
     let anon = "/connect?stream-auth-type=anonymous";
-    assert_user(&get(&s.addr, "/auth", &[("X-Forwarded-Uri", &ws), ("X-Original-URI", anon)]), "john");
+    assert_eq!(get(&s.addr, "/auth", &[("X-Forwarded-Uri", &ws), ("X-Original-URI", anon)]).status, 400);
     assert_eq!(get(&s.addr, &ws, &[("X-Original-URI", anon)]).header("x-stream-principal"), Some("anonymous"));
 
     let mut buf = [0u8; 256];
@@ -298,4 +299,112 @@ fn sigterm_stops_it_gracefully() {
     };
     assert!(status.success(), "{status:?}");
     assert!(TcpStream::connect(&s.addr).is_err(), "still accepting after shutdown");
+}
+
+/// An id that a receiver would read as another (`"admin "` arrives as `admin`) is refused;
+/// with `--user-id-encoding percent` every id is forwarded encoded, and says so.
+#[test]
+fn user_ids_a_receiver_would_read_differently_are_refused_or_encoded() {
+    let plain = Authz::start(&[]);
+    let message = "user id cannot be forwarded in a header unchanged";
+    for id in ["admin ", "\tadmin", " admin", "adm\u{7f}in", "zoë", "a\u{1}b"] {
+        let r = jwt(&plain.addr, &user_token(id, None));
+        assert_refused(&r, 5, message);
+    }
+    let r = jwt(&plain.addr, &user_token("john smith", None));
+    assert_user(&r, "john smith");
+    assert_eq!(r.header("x-stream-user-id-encoding"), None);
+
+    let percent = Authz::start(&["--user-id-encoding", "percent"]);
+    for (id, sent) in [("admin ", "admin%20"), ("\tadmin", "%09admin"), ("zoë", "zo%C3%AB"), ("john", "john")] {
+        let r = jwt(&percent.addr, &user_token(id, None));
+        assert_user(&r, sent);
+        assert_eq!(r.header("x-stream-user-id-encoding"), Some("percent"), "{id:?}");
+    }
+    let anonymous = get(&percent.addr, "/", &[("stream-auth-type", "anonymous")]);
+    assert_eq!((anonymous.status, anonymous.header("x-stream-user-id")), (200, Some("")));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_stackjwt-authz"))
+        .args(["--user-id-encoding", "base64"])
+        .env("STREAM_API_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--user-id-encoding wants plain or percent"));
+}
+
+/// A client's own forwarded-URI header beside the proxy's: refused when they disagree (one
+/// would be checked, the other used), ignored when the operator names the proxy's.
+#[test]
+fn forwarded_uris_that_disagree_are_refused() {
+    let s = Authz::start(&[]);
+    let bad = format!("/connect?authorization={}x&stream-auth-type=jwt", user_token("john", None));
+    let anonymous = "/connect?stream-auth-type=anonymous";
+    let r = get(&s.addr, "/", &[("X-Original-URI", &bad), ("X-Forwarded-Uri", anonymous)]);
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"code": 4, "message": "forwarded uri headers disagree", "StatusCode": 400})
+    );
+    let r = get(&s.addr, "/", &[("X-Original-URI", &bad), ("X-Original-URI", anonymous)]);
+    assert_eq!(r.status, 400, "one header twice: {r:?}");
+    let good = format!("/connect?authorization={}&stream-auth-type=jwt", user_token("john", None));
+    assert_user(&get(&s.addr, "/", &[("X-Original-URI", &good), ("X-Forwarded-Uri", &good)]), "john");
+
+    let named = Authz::start(&["--forwarded-uri-header", "X-Original-URI"]);
+    let r = get(&named.addr, "/", &[("X-Original-URI", &bad), ("X-Forwarded-Uri", anonymous)]);
+    assert_refused(&r, 43, "signature mismatch");
+    assert_user(&get(&named.addr, "/", &[("X-Original-URI", &good), ("X-Forwarded-Uri", anonymous)]), "john");
+    let r = get(&named.addr, "/", &[("X-Forwarded-Uri", &good)]);
+    assert_refused(&r, 5, "unknown stream-auth-type");
+}
+
+/// Once the key is built, no copy of the secret read from its file is left in the server's
+/// memory: every readable mapping of the running process is searched for it.
+#[test]
+fn the_secret_read_from_a_file_is_wiped() {
+    let dir = std::env::temp_dir().join(format!("stackjwt-authz-wipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A long secret (HMAC hashes it down), so that its freed copies are not all reused by the
+    // time the server answers; a distinct 64-byte piece of its middle is looked for (a freed
+    // allocation's first bytes hold the allocator's own pointers).
+    let secret: String =
+        (0..16_384u32).map(|i| char::from(b'a' + u8::try_from((i * 7 + i / 26) % 26).unwrap())).collect();
+    let secret = format!("{secret}{:x}{:x}", std::process::id(), now());
+    let tail = &secret.as_bytes()[8_000..8_064];
+    let file = dir.join("secret");
+    std::fs::write(&file, format!("{secret}\r\n\n")).unwrap();
+    let s = Authz::start_with(&["--secret-file", file.to_str().unwrap(), "--weak-secret"], &[]);
+    // The key is the file's secret, trimmed.
+    let key = stackjwt::Key::new(stackjwt::Algorithm::Hs256, secret.as_bytes()).unwrap();
+    let token = key.user_token("john", None, None, &mut [0u8; 256]).unwrap().to_owned();
+    assert_user(&jwt(&s.addr, &token), "john");
+    let pid = s.child.id();
+    let (Ok(maps), Ok(mut mem)) =
+        (std::fs::read_to_string(format!("/proc/{pid}/maps")), std::fs::File::open(format!("/proc/{pid}/mem")))
+    else {
+        eprintln!("skipped: /proc/{pid}/mem cannot be read here, so the search did not run");
+        return;
+    };
+    let mut searched = 0usize;
+    for line in maps.lines() {
+        let mut fields = line.split_whitespace();
+        let (range, perms) = (fields.next().unwrap(), fields.next().unwrap());
+        if !perms.starts_with("rw") {
+            continue;
+        }
+        let (start, end) = range.split_once('-').unwrap();
+        let (start, end) = (u64::from_str_radix(start, 16).unwrap(), u64::from_str_radix(end, 16).unwrap());
+        let mut bytes = vec![0u8; usize::try_from(end - start).unwrap()];
+        use std::io::Seek as _;
+        if mem.seek(std::io::SeekFrom::Start(start)).is_err() || mem.read_exact(&mut bytes).is_err() {
+            continue;
+        }
+        searched += bytes.len();
+        let found = bytes.windows(tail.len()).position(|w| w == tail);
+        assert_eq!(found, None, "the secret is still in {line}");
+    }
+    assert!(searched > 0, "nothing searched");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -31,8 +31,10 @@ const SITE: &str = r#"
             proxy_pass http://AUTHZ/;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
-            # The original URI, for the WebSocket connect's query token.
+            # The original URI, for the WebSocket connect's query token; a client's own
+            # X-Forwarded-Uri is cleared, so the check reads only this one.
             proxy_set_header X-Original-URI $request_uri;
+            proxy_set_header X-Forwarded-Uri "";
         }
 
         location / {
@@ -233,6 +235,12 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     let spoof = [("stream-auth-type", "anonymous"), ("X-Stream-User-Id", "admin"), ("X-Stream-Principal", "server")];
     check("anonymous, spoofing X-Stream-User-Id", &front, "/feed", &spoof, seen_as("/feed", "anonymous", None));
     check("WebSocket connect, token in the query", &front, &ws, &[], seen_as(&ws, "user", Some("john")));
+    let forged = format!("/connect?authorization={tampered_s}&stream-auth-type=jwt");
+    let own_uri = [("X-Forwarded-Uri", "/connect?stream-auth-type=anonymous")];
+    check("bad query token, client's own X-Forwarded-Uri", &front, &forged, &own_uri, Err((43, "signature mismatch")));
+    let spaced = leak(user_token("admin ", Some(now() + 600)));
+    let message = "user id cannot be forwarded in a header unchanged";
+    check("user id \"admin \" (read as admin)", &front, "/channels", &jwt(spaced), Err((5, message)));
     let anonymous = [("stream-auth-type", "anonymous")];
     check("anonymous, --deny-anonymous", &strict_front, "/feed", &anonymous, Err((5, "anonymous access denied")));
     check(

@@ -9,12 +9,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderName;
 use lexopt::prelude::*;
-use stackjwt::{Algorithm, Key};
-use stackjwt_axum::StreamAuth;
+use stackjwt::{Algorithm, Key, secret_from_file};
 use stackjwt_axum::authz::{self, Authz, Limits};
+use stackjwt_axum::{StreamAuth, UserIdEncoding};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use zeroize::Zeroizing;
 
 const USAGE: &str = "\
 stackjwt-authz: forward-auth server for Stream Chat tokens (NGINX auth_request, Envoy
@@ -23,7 +25,8 @@ ext_authz, Traefik ForwardAuth, Caddy forward_auth)
 Usage: stackjwt-authz [OPTIONS]
 
   --listen ADDR          address to serve checks on (default 127.0.0.1:8080)
-  --secret-file PATH     read the API secret from PATH (trailing newline trimmed); else the
+  --secret-file PATH     read the API secret from PATH (every trailing CR and LF dropped,
+                         nothing else: the same rule as the stackjwt command's); else the
                          STREAM_API_SECRET environment variable. Never an argument.
   --weak-secret          accept a secret shorter than the hash output
   --alg hs256|hs384|hs512  algorithm of the key (default hs256)
@@ -33,12 +36,20 @@ Usage: stackjwt-authz [OPTIONS]
   --allow-dev            accept development tokens (never in production)
   --deny-anonymous       refuse stream-auth-type: anonymous
   --metrics ADDR         serve Prometheus metrics on ADDR
+  --user-id-encoding plain|percent
+                         plain (default): X-Stream-User-Id as it is, and ids that a receiver
+                         would read differently (leading or trailing whitespace, controls,
+                         bytes past ASCII) refused with 401; percent: every id percent-encoded
+                         (RFC 3986 unreserved kept), with X-Stream-User-Id-Encoding: percent
+  --forwarded-uri-header NAME
+                         read the forwarded URI from NAME only (the header your proxy sets;
+                         a client's own in the others is ignored). Default: X-Forwarded-Uri
+                         and X-Original-URI, refused with 400 when they disagree
   --header-timeout SECS  time to send a request's headers; idle keep-alive limit (default 10)
   --max-connections N    connections served at once; more get 503 (default 4096)
 
 Every request, any method and path, is one check. Credentials: Authorization +
-stream-auth-type headers, else the query of X-Forwarded-Uri / X-Original-URI, else the
-request's own query. Allowed: 200, X-Stream-Principal and X-Stream-User-Id headers.
+stream-auth-type headers, else the query of the forwarded URI, else the request's own query. Allowed: 200, X-Stream-Principal and X-Stream-User-Id headers.
 Refused: Stream's JSON error body, 401. Logs (tracing) are off unless RUST_LOG is set.
 ";
 
@@ -46,6 +57,8 @@ struct Config {
     listen: SocketAddr,
     metrics: Option<SocketAddr>,
     auth: StreamAuth,
+    user_id_encoding: UserIdEncoding,
+    forwarded_uri_header: Option<HeaderName>,
     limits: Limits,
 }
 
@@ -55,6 +68,7 @@ fn parse() -> Result<Config, String> {
     let (mut weak, mut require_exp, mut allow_dev, mut deny_anonymous) = (false, false, false, false);
     let (mut alg, mut leeway) = (Algorithm::Hs256, 0);
     let mut limits = Limits::default();
+    let (mut user_id_encoding, mut forwarded_uri_header) = (UserIdEncoding::default(), None);
     let mut args = lexopt::Parser::from_env();
     let err = |e: lexopt::Error| e.to_string();
     while let Some(arg) = args.next().map_err(err)? {
@@ -76,6 +90,19 @@ fn parse() -> Result<Config, String> {
             Long("require-exp") => require_exp = true,
             Long("allow-dev") => allow_dev = true,
             Long("deny-anonymous") => deny_anonymous = true,
+            Long("user-id-encoding") => {
+                user_id_encoding = match args.value().map_err(err)?.string().map_err(err)?.as_str() {
+                    "plain" => UserIdEncoding::Plain,
+                    "percent" => UserIdEncoding::Percent,
+                    other => return Err(format!("--user-id-encoding wants plain or percent, not {other:?}")),
+                }
+            }
+            Long("forwarded-uri-header") => {
+                let name = args.value().map_err(err)?.string().map_err(err)?;
+                let header = HeaderName::try_from(name.as_str())
+                    .map_err(|_| format!("--forwarded-uri-header wants a header name, not {name:?}"))?;
+                forwarded_uri_header = Some(header);
+            }
             Long("header-timeout") => {
                 limits.header_timeout = Duration::from_secs(args.value().map_err(err)?.parse().map_err(err)?);
             }
@@ -94,18 +121,18 @@ fn parse() -> Result<Config, String> {
     if limits.max_connections == 0 {
         return Err("--max-connections must be at least 1".into());
     }
-    let secret = match secret_file {
+    // Every copy of the secret is wiped once the key is built.
+    let secret = Zeroizing::new(match secret_file {
         Some(path) => {
-            let mut s = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.to_string_lossy()))?;
-            while s.last().is_some_and(|&b| b == b'\n' || b == b'\r') {
-                s.pop();
-            }
-            s
+            let contents = Zeroizing::new(
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.to_string_lossy()))?,
+            );
+            secret_from_file(&contents).to_vec()
         }
-        None => std::env::var("STREAM_API_SECRET")
-            .map_err(|_| "set STREAM_API_SECRET or --secret-file to your app's API secret".to_owned())?
-            .into_bytes(),
-    };
+        None => std::env::var_os("STREAM_API_SECRET")
+            .ok_or("set STREAM_API_SECRET or --secret-file to your app's API secret")?
+            .into_encoded_bytes(),
+    });
     let key = if weak { Key::new_weak(alg, &secret) } else { Key::new(alg, &secret) };
     let mut key = key.map_err(|e| format!("secret: {e}"))?;
     if let Some(kid) = kid {
@@ -116,7 +143,7 @@ fn parse() -> Result<Config, String> {
         .require_exp(require_exp)
         .allow_dev_tokens(allow_dev)
         .deny_anonymous(deny_anonymous);
-    Ok(Config { listen, metrics, auth, limits })
+    Ok(Config { listen, metrics, auth, user_id_encoding, forwarded_uri_header, limits })
 }
 
 /// Completes on the first SIGTERM or SIGINT.
@@ -144,7 +171,11 @@ async fn terminated() {
 
 async fn run(config: Config) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.listen).await?;
-    let authz = Arc::new(Authz::new(config.auth));
+    let mut authz = Authz::new(config.auth).user_id_encoding(config.user_id_encoding);
+    if let Some(name) = config.forwarded_uri_header {
+        authz = authz.forwarded_uri_header(name);
+    }
+    let authz = Arc::new(authz);
     // The first line on standard output names the bound address (useful with port 0).
     println!("stackjwt-authz listening on http://{}", listener.local_addr()?);
     let (stop, stopped) = watch::channel(false);

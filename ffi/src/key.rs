@@ -202,21 +202,24 @@ pub unsafe extern "C" fn stackjwt_key_set_kid(key: *mut stackjwt_key, kid: *cons
         Err(e) => return e,
     };
     // SAFETY: as `key_ref`'s contract, which this function's contract includes.
-    let current = match unsafe { key_ref(key) } {
-        Ok(k) => k,
-        Err(e) => return e,
-    };
+    if let Err(e) = unsafe { key_ref(key) } {
+        return e;
+    }
     let Ok(kid) = core::str::from_utf8(kid) else { return STACKJWT_ERR_INVALID_ARGUMENT };
     // The key is copied on the way (the core's `with_kid` takes it by value): in a frame of
     // its own, whose stack is wiped afterwards.
-    scrubbed(|| match current.clone().with_kid(kid) {
-        Ok(updated) => {
-            // SAFETY: the key is initialized (checked above) and not shared meanwhile (the
-            // contract), so it can be replaced in place; the old value is dropped (wiped).
-            unsafe { *slot(key) = updated };
-            STACKJWT_OK
+    scrubbed(|| {
+        // SAFETY: initialized (checked above); this shared borrow ends before the write below.
+        let updated = unsafe { &*slot(key) }.clone().with_kid(kid);
+        match updated {
+            Ok(updated) => {
+                // SAFETY: the key is initialized (checked above) and not shared meanwhile (the
+                // contract), so it can be replaced in place; the old value is dropped (wiped).
+                unsafe { *slot(key) = updated };
+                STACKJWT_OK
+            }
+            Err(e) => code(e),
         }
-        Err(e) => code(e),
     })
 }
 

@@ -428,9 +428,12 @@ mod tests {
         assert_eq!(crate::check_span(usize::MAX - 3, 3), Ok(()));
         assert_eq!(crate::check_span(usize::MAX - 3, 4), Err(STACKJWT_ERR_INVALID_ARGUMENT));
         assert_eq!(crate::check_span(0, 0), Err(STACKJWT_ERR_NULL_POINTER));
-        assert!(crate::overlap(8 as *const u8, 4, 11 as *const u8, 1));
-        assert!(!crate::overlap(8 as *const u8, 4, 12 as *const u8, 1));
-        assert!(!crate::overlap(12 as *const u8, 1, 8 as *const u8, 4));
-        assert!(!crate::overlap(8 as *const u8, 0, 8 as *const u8, 4), "empty ranges share no byte");
+        assert!(crate::overlap(ptr::without_provenance::<u8>(8), 4, ptr::without_provenance::<u8>(11), 1));
+        assert!(!crate::overlap(ptr::without_provenance::<u8>(8), 4, ptr::without_provenance::<u8>(12), 1));
+        assert!(!crate::overlap(ptr::without_provenance::<u8>(12), 1, ptr::without_provenance::<u8>(8), 4));
+        assert!(
+            !crate::overlap(ptr::without_provenance::<u8>(8), 0, ptr::without_provenance::<u8>(8), 4),
+            "empty ranges share no byte"
+        );
     }
 }

@@ -267,6 +267,10 @@ impl<'a> Member<'a> {
                 return Some((Self::Server, value));
             }
         }
+        // The fallback of the word tests above. For `user_id` and `server` it never decides
+        // anything: their words reach through the closing quote, so a member that fails the
+        // colon test above (`"user_id" :`, say) fails the same test here and goes to the
+        // general reader. It is kept so that the word tests stay a pure fast path.
         let (name, after) = plain_string(rest.strip_prefix(b"\"")?)?;
         let value = after.strip_prefix(b":")?;
         let member = match name {
@@ -512,6 +516,22 @@ mod tests {
         RawClaims::parse(json)?.check(r)
     }
 
+    /// Whitespace before a name's colon: the one-pass reader declines, the general reader
+    /// reads the claim (a `user_id` or `server` never passes as an unknown member).
+    #[test]
+    fn whitespace_before_a_colon_still_names_the_claim() {
+        for json in ["{\"user_id\" :\"a\"}", "{\"user_id\"\t:\"a\",\"exp\":5000}", "{\"exp\":5000,\"user_id\"\n :\"a\"}"] {
+            let c = RawClaims::parse(json).unwrap();
+            assert_eq!(c.user_id.map(|id| id.bytes), Some(&b"a"[..]), "{json:?}");
+            assert!(c.check(RULES).is_ok(), "{json:?}");
+        }
+        for json in ["{\"server\" :true}", "{\"iat\":1,\"server\"\r\n: true}"] {
+            let c = RawClaims::parse(json).unwrap();
+            assert!(c.is_server(), "{json:?}");
+        }
+        assert_eq!(check("{\"server\" :false}", RULES), Err(Error::MissingSubject));
+    }
+
     /// The one-pass reader agrees with the general one on the shapes it takes, and declines
     /// everything else.
     #[test]
@@ -552,6 +572,11 @@ mod tests {
             assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{json}");
         }
         let declined = [
+            r#"{"user_id" :"a"}"#,
+            r#"{"server" :true}"#,
+            r#"{"user_id"	:"a","exp":1}"#,
+            r#"{"exp":1,"server"
+:true}"#,
             r#"{ "user_id":"a"}"#,
             r#"{"user_id":"a" }"#,
             r#"{"user_id":""}"#,

@@ -520,7 +520,9 @@ mod tests {
     /// reads the claim (a `user_id` or `server` never passes as an unknown member).
     #[test]
     fn whitespace_before_a_colon_still_names_the_claim() {
-        for json in ["{\"user_id\" :\"a\"}", "{\"user_id\"\t:\"a\",\"exp\":5000}", "{\"exp\":5000,\"user_id\"\n :\"a\"}"] {
+        for json in
+            ["{\"user_id\" :\"a\"}", "{\"user_id\"\t:\"a\",\"exp\":5000}", "{\"exp\":5000,\"user_id\"\n :\"a\"}"]
+        {
             let c = RawClaims::parse(json).unwrap();
             assert_eq!(c.user_id.map(|id| id.bytes), Some(&b"a"[..]), "{json:?}");
             assert!(c.check(RULES).is_ok(), "{json:?}");

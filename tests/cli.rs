@@ -96,7 +96,7 @@ fn other_algorithms_and_kid() {
         run(cmd(Some(&secret)).args(["verify", out.trim_end(), "--alg", "hs512", "--kid", "2026-11"]));
     assert_eq!((code, stdout.as_str()), (0, "{\"user_id\":\"john\"}\n"));
     let (code, _, err) = run(cmd(Some(&secret)).args(["verify", out.trim_end()]));
-    assert_eq!((code, err.as_str()), (1, "error: algorithm not allowed\n"));
+    assert_eq!((code, err.as_str()), (1, "error: token is HS512, the key is HS256: use --alg hs512\n"));
 }
 
 #[test]
@@ -123,7 +123,11 @@ fn verify_prints_claims_or_one_error_line() {
         (code, err.trim_end().to_owned())
     };
     let expired = fail(&["verify", token], None, Some(LONG));
-    assert_eq!(expired, (1, "error: token expired (stream code 40)".into()));
+    assert_eq!(expired.0, 1);
+    assert!(
+        expired.1.starts_with("error: token expired 2023-11-14T22:13:20Z, ")
+            && expired.1.ends_with(" ago (stream code 40)")
+    );
     let mut tampered = token.to_owned();
     tampered.replace_range(40..41, "X");
     assert_eq!(
@@ -131,7 +135,8 @@ fn verify_prints_claims_or_one_error_line() {
         (1, "error: signature mismatch (stream code 43)".into())
     );
     assert_eq!(fail(&["verify", "garbage"], None, Some(LONG)), (1, "error: malformed token".into()));
-    assert_eq!(fail(&["verify"], Some(""), Some(LONG)), (1, "error: malformed token".into()));
+    let empty = fail(&["verify"], Some(""), Some(LONG));
+    assert_eq!(empty.0, 2, "an empty standard input is a usage error: {}", empty.1);
     assert_eq!(
         fail(&["verify", token, "--now", "1650000000", "--leeway", "1"], None, Some("x".repeat(32).as_str())).0,
         1
@@ -143,7 +148,10 @@ fn verify_prints_claims_or_one_error_line() {
     assert_eq!(run(cmd(Some(LONG)).args(["verify", no_exp])).0, 0);
     assert_eq!(fail(&["verify", no_exp, "--require-exp"], None, Some(LONG)), (1, "error: token has no exp".into()));
     let dev = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.devtoken";
-    assert_eq!(fail(&["verify", dev], None, Some(LONG)), (1, "error: development tokens not allowed".into()));
+    assert_eq!(
+        fail(&["verify", dev], None, Some(LONG)),
+        (1, "error: development tokens not allowed: --allow-dev accepts them (never in production)".into())
+    );
     assert_eq!(run(cmd(Some(LONG)).args(["verify", dev, "--allow-dev"])).1, "{\"user_id\":\"john\"}\n");
 }
 
@@ -210,7 +218,8 @@ fn usage_errors_exit_2() {
         assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
     }
-    assert_eq!(run(cmd(Some(LONG)).args(["token", ""])), (1, String::new(), "error: user_id is empty\n".into()));
+    let (code, _, err) = run(cmd(Some(LONG)).args(["token", ""]));
+    assert_eq!(code, 2, "an empty USER_ID is a usage error, as the README says: {err}");
     let (code, out, _) = run(cmd(None).arg("--help"));
     assert!(code == 0 && out.contains("stackjwt token USER_ID"));
 }
@@ -318,4 +327,63 @@ fn secret_files_are_trimmed_of_every_trailing_cr_and_lf() {
     let (_, help, _) = run(cmd(None).arg("--help"));
     assert!(help.contains("trailing CR and LF characters are dropped"), "{help}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Messages that say what to do: a duration without its plus, an empty standard input, a dev
+/// token, another algorithm, a Bearer prefix, an expired token with its time, `help`.
+#[test]
+fn refusals_say_what_to_do() {
+    let usage = |args: &[&str], stdin: Option<&str>| {
+        let mut c = cmd(Some(LONG));
+        c.args(args);
+        if let Some(input) = stdin {
+            c.write_stdin(input);
+        }
+        let (code, out, err) = run(&mut c);
+        assert_eq!((code, out.as_str()), (2, ""), "{args:?}: {err}");
+        err
+    };
+    let err = usage(&["token", "john", "--exp", "1h"], None);
+    assert!(err.contains("--exp wants UNIX seconds or +DURATION (did you mean +1h?)"), "{err}");
+    let err = usage(&["token", "john", "--exp", "-1h"], None);
+    assert!(err.contains("--exp wants UNIX seconds or +DURATION") && err.contains("'-1h'"), "{err}");
+    let err = usage(&["token", "john", "--exp", "soon"], None);
+    assert!(err.contains("(90s, 15m, 1h, 7d), not 'soon'"), "{err}");
+    for command in ["verify", "decode"] {
+        for input in ["", "\n", "  \n\n"] {
+            let err = usage(&[command], Some(input));
+            assert!(err.contains("no token given: pass TOKEN, or pipe one into standard input"), "{err}");
+        }
+    }
+    let err = usage(&["dev-token", ""], None);
+    assert!(err.contains("needs a USER_ID"), "{err}");
+
+    let refused = |args: &[&str], secret: &str| {
+        let (code, out, err) = run(cmd(Some(secret)).args(args));
+        assert_eq!((code, out.as_str()), (1, ""), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        err
+    };
+    let dev = run(cmd(None).args(["dev-token", "john"])).1;
+    let err = refused(&["verify", dev.trim()], LONG);
+    assert!(err.contains("development tokens not allowed: --allow-dev accepts them"), "{err}");
+    let hs512 = run(cmd(Some(LONG)).args(["token", "john", "--alg", "hs512"])).1;
+    let err = refused(&["verify", hs512.trim()], LONG);
+    assert!(err.contains("token is HS512, the key is HS256: use --alg hs512"), "{err}");
+    assert_eq!(run(cmd(Some(LONG)).args(["verify", hs512.trim(), "--alg", "hs512"])).0, 0);
+    let token = run(cmd(Some(LONG)).args(["token", "john", "--exp", "1796637600"])).1;
+    let bearer = format!("Bearer {}", token.trim());
+    let err = refused(&["verify", &bearer, "--now", "0"], LONG);
+    assert!(err.contains("authorization has a bearer prefix: pass the token alone"), "{err}");
+    let err = refused(&["verify", token.trim(), "--now", "1796648400"], LONG);
+    assert_eq!(err, "error: token expired 2026-12-07T10:00:00Z, 3h ago (stream code 40)\n");
+    let err = refused(&["verify", token.trim(), "--now", "1796637600"], LONG);
+    assert!(err.contains("token expired 2026-12-07T10:00:00Z, 0s ago"), "{err}");
+    // A forged expired token is a signature mismatch, never a time.
+    let forged = format!("{}A", &token.trim()[..token.trim().len() - 1]);
+    let err = refused(&["verify", &forged, "--now", "1796648400"], LONG);
+    assert!(!err.contains("expired"), "{err}");
+
+    let (code, out, _) = run(cmd(None).arg("help"));
+    assert!(code == 0 && out.contains("stackjwt token USER_ID"), "{out}");
 }

@@ -125,11 +125,24 @@ fn refuses_to_start_without_a_good_secret() {
     assert!(err.contains("STREAM_API_SECRET"), "{err}");
     let (code, err) = run(&[], Some("short"));
     assert_eq!(code, Some(2));
-    assert!(err.contains("secret shorter than 32 bytes"), "{err}");
+    assert!(err.contains("shorter than 32 bytes: use a longer one, or --weak-secret to accept it"), "{err}");
+    assert!(!err.contains("new_weak"), "the flag, not a Rust function: {err}");
+    let (code, err) = run(&["--listen", "nowhere"], Some(SECRET));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--listen wants IP:PORT or HOST:PORT"), "{err}");
+    let (code, err) = run(&["--metrics", "no-such-host.invalid:9090"], Some(SECRET));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--metrics: cannot resolve"), "{err}");
+    let help = Command::new(bin).arg("help").output().unwrap();
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: stackjwt-authz [OPTIONS]"));
     let (code, err) = run(&["--alg", "rs256"], Some(SECRET));
     assert_eq!(code, Some(2));
     assert!(err.contains("unknown algorithm"), "{err}");
     assert!(!err.contains(SECRET));
+    // A host name is resolved.
+    let named = Authz::start(&["--listen", "localhost:0"]);
+    assert_user(&jwt(&named.addr, &user_token("john", None)), "john");
     // A short secret is accepted with --weak-secret.
     let s = Authz::start_with(&["--weak-secret"], &[("STREAM_API_SECRET", "short")]);
     let weak = stackjwt::Key::new_weak(stackjwt::Algorithm::Hs256, b"short").unwrap();

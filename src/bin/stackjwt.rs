@@ -41,6 +41,8 @@ enum Failure {
     Usage(String),
     /// The token was rejected or could not be read: exit 1.
     Rejected(Error),
+    /// The same, said in words that tell a person what to do: exit 1.
+    Explained(Error, String),
 }
 
 impl From<lexopt::Error> for Failure {
@@ -75,19 +77,102 @@ fn main() -> ExitCode {
             eprintln!("error: {msg} (see stackjwt --help)");
             ExitCode::from(2)
         }
-        Err(Failure::Rejected(e)) => {
-            match e.stream_code() {
-                Some(code) => eprintln!("error: {e} (stream code {code})"),
-                None => eprintln!("error: {e}"),
-            }
-            ExitCode::from(1)
+        Err(Failure::Rejected(e)) => rejected(e, &e.to_string()),
+        Err(Failure::Explained(e, text)) => rejected(e, &text),
+    }
+}
+
+fn rejected(e: Error, text: &str) -> ExitCode {
+    match e.stream_code() {
+        Some(code) => eprintln!("error: {text} (stream code {code})"),
+        None => eprintln!("error: {text}"),
+    }
+    ExitCode::from(1)
+}
+
+/// Why the token was refused, with what to do about it where there is something to do.
+fn explain(e: Error, token: &str, key: &Key, now: u64) -> Failure {
+    let text = match e {
+        Error::DevTokenNotAllowed => {
+            "development tokens not allowed: --allow-dev accepts them (never in production)".to_owned()
         }
+        Error::AlgorithmNotAllowed => match header_alg(token) {
+            Some(alg)
+                if alg.eq_ignore_ascii_case("HS256")
+                    || alg.eq_ignore_ascii_case("HS384")
+                    || alg.eq_ignore_ascii_case("HS512") =>
+            {
+                let ours = key.algorithm().name();
+                format!("token is {alg}, the key is {ours}: use --alg {}", alg.to_ascii_lowercase())
+            }
+            Some(alg) => {
+                format!("algorithm not allowed: the token says {alg:?}, the key is {}", key.algorithm().name())
+            }
+            None => e.to_string(),
+        },
+        Error::Expired => match expiry(token, key) {
+            Some(exp) => format!("token expired {}, {} ago", utc(exp), ago(now.saturating_sub(exp))),
+            None => e.to_string(),
+        },
+        Error::BearerPrefix => format!("{e}: pass the token alone"),
+        _ => return Failure::Rejected(e),
+    };
+    Failure::Explained(e, text)
+}
+
+/// The `alg` a token's header names, read without verifying anything (for the message only).
+fn header_alg(token: &str) -> Option<String> {
+    let mut scratch = [0u8; VERIFY_SCRATCH_LEN];
+    let header = decode_unverified(token.as_bytes(), &mut scratch).ok()?.header;
+    let (_, after) = header.split_once("\"alg\"")?;
+    let value = after.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+    let alg: String = value.chars().take_while(|&c| c != '"').take(16).collect();
+    alg.chars().all(|c| c.is_ascii_alphanumeric()).then_some(alg)
+}
+
+/// The `exp` of a token whose signature and claims are good but whose time is up: verified
+/// again with every time check out of the way.
+fn expiry(token: &str, key: &Key) -> Option<u64> {
+    let mut scratch = [0u8; VERIFY_SCRATCH_LEN];
+    Verifier::new(key).leeway(u64::MAX).verify(token.as_bytes(), 0, &mut scratch).ok()?.exp()
+}
+
+/// `t` (Unix seconds) as an RFC 3339 UTC time.
+// Bounded: `t / 86_400` is below 2^48, so no step overflows, and every subtraction takes a
+// part of the value from the value (the algorithm's own invariants).
+#[allow(clippy::arithmetic_side_effects)]
+fn utc(t: u64) -> String {
+    let (days, secs) = (t / 86_400, t % 86_400);
+    // Days to a civil date (proleptic Gregorian), after Howard Hinnant's `civil_from_days`.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", secs / 3_600, secs / 60 % 60, secs % 60)
+}
+
+/// A duration in its largest whole unit: `45s`, `12m`, `3h`, `2d`.
+fn ago(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3_600 => format!("{}m", secs / 60),
+        3_600..86_400 => format!("{}h", secs / 3_600),
+        _ => format!("{}d", secs / 86_400),
     }
 }
 
 fn run() -> Result<(), Failure> {
     let mut args = lexopt::Parser::from_env();
     let command = match args.next()? {
+        Some(Value(cmd)) if cmd == "help" => {
+            print!("{USAGE}");
+            return Ok(());
+        }
         Some(Value(cmd)) => cmd.string()?,
         Some(Long("help") | Short('h')) => {
             print!("{USAGE}");
@@ -98,7 +183,7 @@ fn run() -> Result<(), Failure> {
             return Ok(());
         }
         Some(other) => return Err(other.unexpected().into()),
-        None => return usage("no command given"),
+        None => return usage("no command given: token, server-token, dev-token, verify or decode"),
     };
     let mut o = Options::default();
     while let Some(arg) = args.next()? {
@@ -133,7 +218,7 @@ fn run() -> Result<(), Failure> {
     let mut buf = [0u8; MAX_TOKEN_LEN];
     match command.as_str() {
         "token" => {
-            let user_id = o.positional.as_deref().ok_or(Failure::Usage("token needs a USER_ID".into()))?;
+            let user_id = user_id_arg("token", o.positional.as_deref())?;
             let now = system_now()?;
             let exp = o.exp.as_deref().map(|s| time_arg("--exp", s, now)).transpose()?;
             let iat = o.iat.as_deref().map(|s| if s == "now" { Ok(now) } else { number("--iat", s) }).transpose()?;
@@ -142,7 +227,7 @@ fn run() -> Result<(), Failure> {
         }
         "server-token" => print_line(key(&o)?.server_token(&mut buf).map_err(Failure::Rejected)?),
         "dev-token" => {
-            let user_id = o.positional.as_deref().ok_or(Failure::Usage("dev-token needs a USER_ID".into()))?;
+            let user_id = user_id_arg("dev-token", o.positional.as_deref())?;
             print_line(dev_token(user_id, &mut buf).map_err(Failure::Rejected)?)
         }
         "verify" => {
@@ -155,7 +240,10 @@ fn run() -> Result<(), Failure> {
             let leeway = o.leeway.as_deref().map(|s| number("--leeway", s)).transpose()?.unwrap_or(0);
             let v = Verifier::new(&key).leeway(leeway).require_exp(o.require_exp).allow_dev_tokens(o.allow_dev);
             let mut scratch = [0u8; VERIFY_SCRATCH_LEN];
-            let claims = v.verify(token.as_bytes(), now, &mut scratch).map_err(Failure::Rejected)?;
+            if token.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")) {
+                return Err(explain(Error::BearerPrefix, &token, &key, now));
+            }
+            let claims = v.verify(token.as_bytes(), now, &mut scratch).map_err(|e| explain(e, &token, &key, now))?;
             print_line(&terminal_safe(claims.json()))
         }
         _ => {
@@ -205,10 +293,28 @@ fn number(flag: &str, s: &str) -> Result<u64, Failure> {
     s.parse().map_err(|_| Failure::Usage(format!("{flag} wants a non-negative integer, not '{s}'")))
 }
 
+/// The user id argument of `token` and `dev-token`: given and not empty.
+fn user_id_arg<'a>(command: &str, arg: Option<&'a str>) -> Result<&'a str, Failure> {
+    match arg {
+        Some(id) if !id.is_empty() => Ok(id),
+        Some(_) => usage(format!("{command} needs a USER_ID, and an empty one is not a user")),
+        None => usage(format!("{command} needs a USER_ID")),
+    }
+}
+
 /// `UNIX` seconds, or `+N[s|m|h|d]` from `now`.
 fn time_arg(flag: &str, s: &str, now: u64) -> Result<u64, Failure> {
-    let Some(rel) = s.strip_prefix('+') else { return number(flag, s) };
     let bad = || Failure::Usage(format!("{flag} wants UNIX seconds or +DURATION (90s, 15m, 1h, 7d), not '{s}'"));
+    let Some(rel) = s.strip_prefix('+') else {
+        return s.parse().map_err(|_| match time_arg(flag, &format!("+{s}"), now) {
+            // A duration without its plus: say so.
+            Ok(_) => Failure::Usage(format!("{flag} wants UNIX seconds or +DURATION (did you mean +{s}?)")),
+            Err(_) if s.starts_with('-') => Failure::Usage(format!(
+                "{flag} wants UNIX seconds or +DURATION from now, not '{s}' (no negative times)"
+            )),
+            Err(_) => bad(),
+        });
+    };
     let (digits, unit) = match rel.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
         Some((i, _)) => rel.split_at(i),
         None => (rel, "s"),
@@ -228,12 +334,19 @@ fn token_arg(arg: Option<&str>) -> Result<String, Failure> {
     match arg {
         Some(t) if t != "-" => Ok(t.trim().to_owned()),
         _ => {
+            use std::io::IsTerminal as _;
+            if std::io::stdin().is_terminal() {
+                eprintln!("reading a token from standard input (paste it, then press Enter and Ctrl-D)");
+            }
             let mut s = String::new();
             std::io::stdin()
                 .take(u64::try_from(MAX_TOKEN_LEN).unwrap_or(u64::MAX).saturating_mul(2))
                 .read_to_string(&mut s)
                 .map_err(|e| Failure::Usage(format!("cannot read the token from standard input: {e}")))?;
-            Ok(s.trim().to_owned())
+            match s.trim() {
+                "" => usage("no token given: pass TOKEN, or pipe one into standard input"),
+                t => Ok(t.to_owned()),
+            }
         }
     }
 }
@@ -308,4 +421,18 @@ fn terminal_safe(json: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_times_and_durations() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_796_637_600), "2026-12-07T10:00:00Z");
+        assert_eq!(utc(4_102_444_799), "2099-12-31T23:59:59Z");
+        assert_eq!([ago(59), ago(60), ago(3_599), ago(10_800), ago(86_400 * 3)], ["59s", "1m", "59m", "3h", "3d"]);
+    }
 }

@@ -73,8 +73,10 @@ fn parse() -> Result<Config, String> {
     let err = |e: lexopt::Error| e.to_string();
     while let Some(arg) = args.next().map_err(err)? {
         match arg {
-            Long("listen") => listen = args.value().map_err(err)?.parse().map_err(err)?,
-            Long("metrics") => metrics = Some(args.value().map_err(err)?.parse().map_err(err)?),
+            Long("listen") => listen = address("--listen", &args.value().map_err(err)?.string().map_err(err)?)?,
+            Long("metrics") => {
+                metrics = Some(address("--metrics", &args.value().map_err(err)?.string().map_err(err)?)?)
+            }
             Long("secret-file") => secret_file = Some(args.value().map_err(err)?),
             Long("weak-secret") => weak = true,
             Long("alg") => {
@@ -107,6 +109,10 @@ fn parse() -> Result<Config, String> {
                 limits.header_timeout = Duration::from_secs(args.value().map_err(err)?.parse().map_err(err)?);
             }
             Long("max-connections") => limits.max_connections = args.value().map_err(err)?.parse().map_err(err)?,
+            Value(v) if v == "help" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
             Short('h') | Long("help") => {
                 print!("{USAGE}");
                 std::process::exit(0);
@@ -134,7 +140,12 @@ fn parse() -> Result<Config, String> {
             .into_encoded_bytes(),
     });
     let key = if weak { Key::new_weak(alg, &secret) } else { Key::new(alg, &secret) };
-    let mut key = key.map_err(|e| format!("secret: {e}"))?;
+    let mut key = key.map_err(|e| match e {
+        stackjwt::Error::WeakSecret { min } => {
+            format!("the secret is shorter than {min} bytes: use a longer one, or --weak-secret to accept it")
+        }
+        other => format!("secret: {other}"),
+    })?;
     if let Some(kid) = kid {
         key = key.with_kid(&kid).map_err(|e| format!("--kid: {e}"))?;
     }
@@ -144,6 +155,19 @@ fn parse() -> Result<Config, String> {
         .allow_dev_tokens(allow_dev)
         .deny_anonymous(deny_anonymous);
     Ok(Config { listen, metrics, auth, user_id_encoding, forwarded_uri_header, limits })
+}
+
+/// An `IP:PORT` or `HOST:PORT` (resolved now, the first address taken).
+fn address(flag: &str, text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs as _;
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let wants = || format!("{flag} wants IP:PORT or HOST:PORT (127.0.0.1:8080, localhost:8080), not {text:?}");
+    let (_, port) = text.rsplit_once(':').ok_or_else(wants)?;
+    port.parse::<u16>().map_err(|_| wants())?;
+    let mut found = text.to_socket_addrs().map_err(|e| format!("{flag}: cannot resolve {text:?}: {e}"))?;
+    found.next().ok_or_else(|| format!("{flag}: {text:?} resolves to no address"))
 }
 
 /// Completes on the first SIGTERM or SIGINT.

@@ -1,51 +1,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![doc = include_str!("../README.md")]
-//!
-//! ## Features
-//!
-//! - `zeroize` (on by default): a [`Key`]'s precomputed HMAC states are as good as its secret
-//!   (they mint tokens), so they are wiped when the key is dropped, and so is every per-token
-//!   working copy of them (the MAC computed to check a token included). Turn it off only to
-//!   measure what it costs.
-//! - `std` (off by default): conveniences only, such as
-//!   [`Verifier::verify_now`] with the system clock. The library never allocates either way.
-//! - `cli` (off by default): the `stackjwt` command; turns on `std`.
-//!
-//! ## Security choices
-//!
-//! - The algorithm comes from the [`Key`]; a header naming any other `alg` (`none` included,
-//!   in any case) is rejected, as is a missing or non-string `alg` and any `crit`.
-//! - The MAC is computed over the raw `header.payload` bytes. The signature segment (public)
-//!   is strictly decoded into a fixed array, refusing any length but the algorithm's and any
-//!   non-canonical encoding, and the raw MAC bytes are compared in constant time (`subtle`):
-//!   no table lookup or branch depends on the expected MAC. Claims are decoded and parsed only
-//!   after the MAC matched.
-//! - Everything done before the MAC is checked costs time linear in the token's length, with
-//!   a small constant, on every input: the header is at most [`MAX_HEADER_LEN`] bytes, and
-//!   the JSON reader finds duplicate names with a fixed table of at most [`MAX_JSON_MEMBERS`]
-//!   entries (no rescans). The `dos/*` benches show hostile tokens next to benign ones of the
-//!   same length.
-//! - base64url is strict: no padding, no `+` or `/`, no whitespace, zero trailing bits, no
-//!   length that is 1 modulo 4, so every byte string has exactly one accepted encoding. The
-//!   codec is a small table-driven one in this crate, chosen by measurement (see the README's
-//!   performance section): `base64ct` took 122 ns to decode a user token's payload segment
-//!   where the `base64` crate took 28 ns; this codec decodes as fast as the latter, encodes
-//!   straight into the token as JSON is written, and adds no dependency. It is not
-//!   constant-time and need not be: token text is public. Its output is checked against the
-//!   `base64` crate in the tests.
-//! - JSON is strict RFC 8259, one object and nothing else, nesting at most [`MAX_JSON_DEPTH`],
-//!   no duplicate member names (compared after unescaping), and `exp`, `nbf`, `iat`,
-//!   `user_id` and `server` must have their types: a wrong type is an error, never "absent".
-//! - Secrets shorter than the hash output need the explicit [`Key::new_weak`].
-//! - Tokens longer than [`MAX_TOKEN_LEN`] are rejected before any other work, and nothing in
-//!   the decoder can panic, recurse without bound or overflow. A verify scratch of
-//!   [`VERIFY_SCRATCH_LEN`] bytes is always enough, so no token can turn a refusal into an
-//!   internal error.
-//!
-//! ## MSRV
-//!
-//! Rust 1.88.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod algorithm;
 mod auth;

@@ -402,6 +402,7 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
     /// # Errors
     /// As [`verify`](Self::verify), and [`Error::ClockBeforeEpoch`].
     #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     pub fn verify_now<'s>(&self, token: impl AsRef<[u8]>, scratch: &'s mut [u8]) -> Result<Claims<'s>, Error> {
         extern crate std;
         let now = std::time::SystemTime::now()

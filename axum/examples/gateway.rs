@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use stackjwt::{Algorithm, Key};
+use stackjwt_axum::{Algorithm, Key};
 use stackjwt_axum::{Principal, Refusal, StreamAuth};
 
 /// The gateway's routes: `/me` behind the token check, `/webhook` behind the signature check.

@@ -115,8 +115,7 @@ pub enum QueryTokens {
 /// once, then make a [`layer`](Self::layer) of it (shared by every request through an `Arc`).
 ///
 /// ```
-/// use stackjwt::{Algorithm, Key};
-/// use stackjwt_axum::StreamAuth;
+/// use stackjwt_axum::{Algorithm, Key, StreamAuth};
 ///
 /// let key = Key::new(Algorithm::Hs256, b"an api secret of 32 bytes or more")?;
 /// let auth = StreamAuth::new(key).leeway(30).require_exp(true);

@@ -6,10 +6,18 @@
 //! caller's [`Principal`] into the request's extensions, and answers refusals itself with
 //! Stream's JSON error body and status. Handlers take the [`Principal`] as an extractor.
 //!
+//! `Cargo.toml`:
+//!
+//! ```toml
+//! [dependencies]
+//! stackjwt-axum = "0.1"   # re-exports what the examples use of stackjwt: Key, Algorithm, KeySet
+//! axum = "0.8"
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
 //! ```no_run
 //! use axum::{Router, routing::get};
-//! use stackjwt::{Algorithm, Key};
-//! use stackjwt_axum::{Principal, StreamAuth};
+//! use stackjwt_axum::{Algorithm, Key, Principal, StreamAuth};
 //!
 //! async fn me(caller: Principal) -> String {
 //!     format!("{} {}", caller.kind(), caller.user_id().unwrap_or("-"))
@@ -48,3 +56,5 @@ pub use forward::{
 };
 pub use layer::{MissingLayer, StreamAuthLayer, StreamAuthService};
 pub use metrics::Metrics;
+/// The core crate's key types, re-exported so that a service needs only this crate.
+pub use stackjwt::{Algorithm, Key, KeySet};

@@ -20,6 +20,14 @@ use std::time::{Duration, Instant};
 use common::{Authz, get, now, user_token};
 use stackjwt::dev_token;
 
+/// WebSocket upgrades pass through (http context, once).
+const UPGRADE_MAP: &str = r#"
+    map $http_upgrade $connection_upgrade {
+        default upgrade;
+        ''      close;
+    }
+"#;
+
 /// The NGINX configuration under test, as the README shows it (paths and ports filled in).
 const SITE: &str = r#"
     server {
@@ -45,6 +53,10 @@ const SITE: &str = r#"
             # Set (or cleared) here, so a client cannot send its own.
             proxy_set_header X-Stream-User-Id $stream_user;
             proxy_set_header X-Stream-Principal $stream_principal;
+            # Stream's WebSocket (/connect) needs HTTP/1.1 and the upgrade headers.
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
             proxy_pass http://UPSTREAM;
 
             # Refusals keep Stream's JSON body (code 40 tells a client to refresh its token).
@@ -64,6 +76,8 @@ struct Seen {
     path: String,
     user_id: Option<String>,
     principal: Option<String>,
+    /// The `Upgrade` header, when the request asked to switch protocols.
+    upgrade: Option<String>,
 }
 
 /// An upstream that answers 200 to anything and records what it saw.
@@ -79,7 +93,7 @@ fn upstream() -> (String, Arc<Mutex<Vec<Seen>>>) {
             let mut line = String::new();
             reader.read_line(&mut line).unwrap();
             let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-            let (mut user_id, mut principal) = (None, None);
+            let (mut user_id, mut principal, mut upgrade) = (None, None, None);
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
@@ -90,11 +104,22 @@ fn upstream() -> (String, Arc<Mutex<Vec<Seen>>>) {
                     match k.to_ascii_lowercase().as_str() {
                         "x-stream-user-id" => user_id = v,
                         "x-stream-principal" => principal = v,
+                        "upgrade" => upgrade = v,
                         _ => {}
                     }
                 }
             }
-            log.lock().unwrap().push(Seen { path, user_id, principal });
+            let switch = upgrade.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+            log.lock().unwrap().push(Seen { path, user_id, principal, upgrade });
+            if switch {
+                // A WebSocket server's answer (the accept key is not checked by this client),
+                // then one frame's worth of bytes on the switched connection.
+                let _ = stream.write_all(
+                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                      Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x05hello",
+                );
+                continue;
+            }
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nupstream");
         }
     });
@@ -183,7 +208,7 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     let site = |port: u16, authz: &str| {
         SITE.replace("NGINX_PORT", &port.to_string()).replace("AUTHZ", authz).replace("UPSTREAM", &upstream)
     };
-    let sites = site(port, &authz.addr) + &site(strict_port, &strict.addr);
+    let sites = UPGRADE_MAP.to_owned() + &site(port, &authz.addr) + &site(strict_port, &strict.addr);
     let mut nginx = start_nginx(&bin, &sites);
     let (front, strict_front) = (format!("127.0.0.1:{port}"), format!("127.0.0.1:{strict_port}"));
     wait_for(&front, &mut nginx);
@@ -218,7 +243,12 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
         }
     };
     let seen_as = |path: &str, principal: &str, user: Option<&str>| {
-        Ok(Seen { path: path.to_owned(), principal: Some(principal.to_owned()), user_id: user.map(str::to_owned) })
+        Ok(Seen {
+            path: path.to_owned(),
+            principal: Some(principal.to_owned()),
+            user_id: user.map(str::to_owned),
+            upgrade: None,
+        })
     };
     let jwt = |token: &'static str| [("stream-auth-type", "jwt"), ("Authorization", token)];
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
@@ -250,4 +280,54 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
         &jwt(valid_s),
         seen_as("/x", "user", Some("john")),
     );
+
+    // A real WebSocket upgrade through the same configuration: switched (101) with a valid
+    // query token, refused without reaching the upstream with a bad one.
+    let before = seen.lock().unwrap().len();
+    let (head, frame) = websocket(&front, &ws);
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+    assert!(head.to_ascii_lowercase().contains("upgrade: websocket"), "{head}");
+    assert_eq!(frame, b"\x81\x05hello", "bytes after the switch reach the client");
+    let upstream_saw = seen.lock().unwrap().get(before).cloned().unwrap();
+    assert_eq!((upstream_saw.user_id.as_deref(), upstream_saw.upgrade.as_deref()), (Some("john"), Some("websocket")));
+    eprintln!("{:<44} -> 101, upstream saw {:?}", "WebSocket upgrade, token in the query", upstream_saw.user_id);
+    let bad = format!("/connect?api_key=k&authorization={tampered_s}&stream-auth-type=jwt");
+    let (head, _) = websocket(&front, &bad);
+    assert!(head.starts_with("HTTP/1.1 401 "), "{head}");
+    assert_eq!(seen.lock().unwrap().len(), before + 1, "a refused upgrade reached the upstream");
+    eprintln!("{:<44} -> 401", "WebSocket upgrade, bad token in the query");
+}
+
+/// Sends a WebSocket upgrade request for `path` and returns the response head and up to 7
+/// bytes that follow it.
+fn websocket(addr: &str, path: &str) -> (String, Vec<u8>) {
+    use std::io::Read as _;
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: chat\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    s.write_all(request.as_bytes()).unwrap();
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 1024];
+    let end = loop {
+        if let Some(i) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed before the response head: {:?}", String::from_utf8_lossy(&bytes));
+        bytes.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+    let mut rest = bytes[end..].to_vec();
+    if head.starts_with("HTTP/1.1 101 ") {
+        while rest.len() < 7 {
+            match s.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => rest.extend_from_slice(&buf[..n]),
+            }
+        }
+    }
+    (head, rest)
 }

@@ -26,7 +26,7 @@ SECRET = "load-test secret, thirty-two bytes or more"
 
 
 def build():
-    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "stackjwt-axum", "--bin", "stackjwt-authz"],
+    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "stackjwt-axum", "--features", "server", "--bin", "stackjwt-authz"],
                    cwd=ROOT, check=True)
     subprocess.run(["cargo", "build", "--quiet", "--release", "--features", "cli", "--bin", "stackjwt"],
                    cwd=ROOT, check=True)

@@ -36,6 +36,10 @@
 //! `stream-auth-type` (`jwt` or `anonymous`); a WebSocket upgrade without them may carry them
 //! in its query (`/connect?...&authorization=TOKEN&stream-auth-type=jwt`), as Stream's clients
 //! send them ([`QueryTokens`]). A credential header sent twice is refused, never guessed.
+//!
+//! The `stackjwt-authz` binary is built with the `server` feature (`cargo install --path axum
+//! --features server --bin stackjwt-authz`), so that a service using the layer builds none of
+//! its dependencies (flag parsing, log output).
 
 // A std crate: the core crate's no_std import lint does not apply.
 #![allow(clippy::std_instead_of_core)]

@@ -39,6 +39,7 @@ impl Authz {
     }
 
     pub fn start_with(args: &[&str], env: &[(&str, &str)]) -> Self {
+        #[allow(clippy::option_env_unwrap)] // a test that starts the server needs --features server
         let bin = option_env!("CARGO_BIN_EXE_stackjwt-authz").expect("stackjwt-authz is built with --features server");
         let mut cmd = Command::new(bin);
         cmd.args(["--listen", "127.0.0.1:0"]).args(args).env_remove("STREAM_API_SECRET").env_remove("RUST_LOG");

@@ -133,6 +133,8 @@ fn refuses_to_start_without_a_good_secret() {
     let (code, err) = run(&["--metrics", "no-such-host.invalid:9090"], Some(SECRET));
     assert_eq!(code, Some(2));
     assert!(err.contains("--metrics: cannot resolve"), "{err}");
+    let (code, err) = run(&["frob"], Some(SECRET));
+    assert_eq!(code, Some(2), "only `help` is a word it takes: {err}");
     let help = Command::new(bin).arg("help").output().unwrap();
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: stackjwt-authz [OPTIONS]"));

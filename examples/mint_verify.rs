@@ -27,9 +27,9 @@ fn main() -> Result<(), Error> {
     let last = tampered.len() - 1;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     let err = verifier.verify(&tampered, now, &mut scratch).unwrap_err();
-    println!("  tampered:   {err} (stream code {:?})", err.stream_code());
+    println!("  tampered:   {err}{}", stream_code(err));
     let err = verifier.verify(token, now + 7200, &mut scratch).unwrap_err();
-    println!("  in 2 hours: {err} (stream code {:?})", err.stream_code());
+    println!("  in 2 hours: {err}{}", stream_code(err));
 
     let token = key.server_token(&mut buf)?;
     println!("server token: {token}");
@@ -41,4 +41,9 @@ fn main() -> Result<(), Error> {
     let claims = verifier.allow_dev_tokens(true).verify(token, now, &mut scratch)?;
     println!("  dev allowed: user_id={:?} dev={}", claims.user_id(), claims.is_dev());
     Ok(())
+}
+
+/// ` (stream code 43)`, or nothing for errors Stream has no code of its own for.
+fn stream_code(err: Error) -> String {
+    err.stream_code().map(|code| format!(" (stream code {code})")).unwrap_or_default()
 }

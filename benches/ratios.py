@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the ratios and goals from one `cargo bench --bench tokens` run.
+"""Prints the ratios and goals from one `cargo bench -p stackjwt-benches --bench tokens` run.
 
 Reads criterion's medians under target/criterion (all measured in the same process, so the
 ratios hold on a noisy machine). `--markdown` prints the README tables; `--dos` only the
@@ -39,7 +39,7 @@ median = {k: sorted(v)[len(v) // 2] for k, v in runs.items()}
 
 def ns(bench_id):
     if bench_id not in median:
-        sys.exit(f"missing {bench_id}: run `cargo bench --bench tokens` first")
+        sys.exit(f"missing {bench_id}: run `cargo bench -p stackjwt-benches --bench tokens` first")
     return median[bench_id]
 
 

@@ -1,5 +1,6 @@
 //! Hot paths, the raw-HMAC floor and the peers, side by side in one process.
-//! `cargo bench --bench tokens`, then `python3 benches/ratios.py` prints the ratios and goals.
+//! `cargo bench -p stackjwt-benches --bench tokens`, then `python3 benches/ratios.py` prints
+//! the ratios and goals.
 
 // Bench code: the decoder-only restriction lints do not apply.
 #![allow(clippy::unwrap_used, clippy::arithmetic_side_effects, clippy::indexing_slicing, clippy::std_instead_of_core)]

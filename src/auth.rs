@@ -102,7 +102,8 @@ impl<'k, K: KeySource<'k>> Verifier<'k, K> {
                 };
                 Ok((principal, Some(claims)))
             }
-            _ => Err(Error::UnknownAuthType),
+            Some(_) => Err(Error::UnknownAuthType),
+            None => Err(Error::MissingAuthType),
         }
     }
 }

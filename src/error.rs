@@ -169,8 +169,11 @@ pub enum Error {
     IssuedInFuture,
     /// The token was issued (`iat`, or 0 without one) before a revocation cutoff.
     Revoked,
-    /// The `stream-auth-type` is neither `jwt` nor `anonymous` (or is missing).
+    /// The `stream-auth-type` is neither `jwt` nor `anonymous`.
     UnknownAuthType,
+    /// There is no `stream-auth-type` (Stream's clients always send one: `jwt` with a token,
+    /// `anonymous` without).
+    MissingAuthType,
     /// `stream-auth-type: jwt` without a token in `Authorization`.
     MissingToken,
     /// `stream-auth-type: anonymous` with a token in `Authorization`.
@@ -335,6 +338,7 @@ impl fmt::Display for Error {
             Self::IssuedInFuture => "token issued in the future",
             Self::Revoked => "token revoked",
             Self::UnknownAuthType => "unknown stream-auth-type",
+            Self::MissingAuthType => "missing stream-auth-type",
             Self::MissingToken => "missing token",
             Self::UnexpectedToken => "token given for anonymous auth",
             Self::BearerPrefix => "authorization has a bearer prefix",

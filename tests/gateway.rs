@@ -153,8 +153,8 @@ fn authenticate_decides_the_principal() {
         (Some("jwt"), Some(""), Error::MissingToken),
         (Some("JWT"), Some(&user), Error::UnknownAuthType),
         (Some("basic"), Some(&user), Error::UnknownAuthType),
-        (None, Some(&user), Error::UnknownAuthType),
-        (None, None, Error::UnknownAuthType),
+        (None, Some(&user), Error::MissingAuthType),
+        (None, None, Error::MissingAuthType),
         (Some("jwt"), Some(&expired), Error::Expired),
         (Some("jwt"), Some("garbage"), Error::Malformed),
     ];

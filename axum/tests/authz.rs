@@ -75,7 +75,8 @@ fn refuses_with_streams_body() {
     assert_refused(&jwt(&s.addr, &tampered), 43, "signature mismatch");
     assert_refused(&jwt(&s.addr, &format!("Bearer {valid}")), 5, "authorization has a bearer prefix");
     assert_refused(&get(&s.addr, "/", &[("stream-auth-type", "jwt")]), 5, "missing token");
-    assert_refused(&get(&s.addr, "/", &[]), 5, "unknown stream-auth-type");
+    assert_refused(&get(&s.addr, "/", &[]), 5, "missing stream-auth-type");
+    assert_refused(&get(&s.addr, "/", &[("stream-auth-type", "basic")]), 5, "unknown stream-auth-type");
     assert_refused(&jwt(&s.addr, dev_token("john", &mut [0u8; 256]).unwrap()), 5, "development tokens not allowed");
     assert_refused(&jwt(&s.addr, "garbage"), 5, "malformed token");
 }
@@ -372,7 +373,7 @@ fn forwarded_uris_that_disagree_are_refused() {
     assert_refused(&r, 43, "signature mismatch");
     assert_user(&get(&named.addr, "/", &[("X-Original-URI", &good), ("X-Forwarded-Uri", anonymous)]), "john");
     let r = get(&named.addr, "/", &[("X-Forwarded-Uri", &good)]);
-    assert_refused(&r, 5, "unknown stream-auth-type");
+    assert_refused(&r, 5, "missing stream-auth-type");
 }
 
 /// Once the key is built, no copy of the secret read from its file is left in the server's

@@ -260,7 +260,7 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     check("tampered token", &front, "/channels", &jwt(tampered_s), Err((43, "signature mismatch")));
     check("Bearer-prefixed token", &front, "/channels", &jwt(bearer_s), Err((5, "authorization has a bearer prefix")));
     check("jwt auth type, no token", &front, "/channels", &[("stream-auth-type", "jwt")], Err((5, "missing token")));
-    check("no credentials", &front, "/channels", &[], Err((5, "unknown stream-auth-type")));
+    check("no credentials", &front, "/channels", &[], Err((5, "missing stream-auth-type")));
     check("dev token (not allowed)", &front, "/channels", &jwt(dev_s), Err((5, "development tokens not allowed")));
     let spoof = [("stream-auth-type", "anonymous"), ("X-Stream-User-Id", "admin"), ("X-Stream-Principal", "server")];
     check("anonymous, spoofing X-Stream-User-Id", &front, "/feed", &spoof, seen_as("/feed", "anonymous", None));

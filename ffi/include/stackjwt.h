@@ -246,6 +246,11 @@
 #define STACKJWT_ERR_USER_ID_HAS_NUL -41
 
 /**
+ * There is no `stream-auth-type`.
+ */
+#define STACKJWT_ERR_MISSING_AUTH_TYPE -42
+
+/**
  * An error this version of the C API does not know by name (a newer library's).
  */
 #define STACKJWT_ERR_OTHER -99

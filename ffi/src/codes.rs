@@ -89,6 +89,8 @@ pub const STACKJWT_ERR_CLOCK_BEFORE_EPOCH: c_int = -40;
 /// The token verified, but its `user_id` holds a NUL byte (`\u0000`), which C would read as a
 /// shorter id (another user's, perhaps): refused, 401-class. Only the C API refuses it.
 pub const STACKJWT_ERR_USER_ID_HAS_NUL: c_int = -41;
+/// There is no `stream-auth-type`.
+pub const STACKJWT_ERR_MISSING_AUTH_TYPE: c_int = -42;
 /// An error this version of the C API does not know by name (a newer library's).
 pub const STACKJWT_ERR_OTHER: c_int = -99;
 /// A required pointer is NULL; nothing was written.
@@ -143,6 +145,7 @@ const MESSAGES: &[(c_int, &core::ffi::CStr)] = &[
     (STACKJWT_ERR_CLAIMS_NOT_DESERIALIZABLE, c"claims do not match the requested type"),
     (STACKJWT_ERR_CLOCK_BEFORE_EPOCH, c"system clock before unix epoch"),
     (STACKJWT_ERR_USER_ID_HAS_NUL, c"user_id contains a nul byte"),
+    (STACKJWT_ERR_MISSING_AUTH_TYPE, c"missing stream-auth-type"),
     (STACKJWT_ERR_OTHER, c"other error"),
     (STACKJWT_ERR_NULL_POINTER, c"null pointer"),
     (STACKJWT_ERR_INVALID_ARGUMENT, c"invalid argument"),
@@ -185,6 +188,7 @@ pub(crate) const fn code(e: Error) -> c_int {
         Error::IssuedInFuture => STACKJWT_ERR_ISSUED_IN_FUTURE,
         Error::Revoked => STACKJWT_ERR_REVOKED,
         Error::UnknownAuthType => STACKJWT_ERR_UNKNOWN_AUTH_TYPE,
+        Error::MissingAuthType => STACKJWT_ERR_MISSING_AUTH_TYPE,
         Error::MissingToken => STACKJWT_ERR_MISSING_TOKEN,
         Error::UnexpectedToken => STACKJWT_ERR_UNEXPECTED_TOKEN,
         Error::BearerPrefix => STACKJWT_ERR_BEARER_PREFIX,
@@ -275,6 +279,7 @@ mod tests {
             Error::IssuedInFuture,
             Error::Revoked,
             Error::UnknownAuthType,
+            Error::MissingAuthType,
             Error::MissingToken,
             Error::UnexpectedToken,
             Error::BearerPrefix,
@@ -292,7 +297,7 @@ mod tests {
             // The same first word ("invalid exp claim" names the claim; the code cannot).
             assert_eq!(message.split(' ').next(), rust.split(' ').next(), "{e:?}");
         }
-        assert_eq!(codes.len(), 40);
+        assert_eq!(codes.len(), 41);
     }
 
     /// The codes agree with the library's own Stream codes and messages.

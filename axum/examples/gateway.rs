@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use stackjwt_axum::{Algorithm, Key};
-use stackjwt_axum::{Principal, Refusal, StreamAuth};
+use stackjwt_axum::{Caller, Refusal, StreamAuth};
 
 /// The gateway's routes: `/me` behind the token check, `/webhook` behind the signature check.
 pub fn app(key: Key) -> Router {
@@ -28,7 +28,7 @@ pub fn app(key: Key) -> Router {
     api.merge(webhooks)
 }
 
-async fn me(caller: Principal) -> String {
+async fn me(caller: Caller) -> String {
     let body = match caller.user_id() {
         Some(id) => serde_json::json!({ "principal": caller.kind(), "user_id": id }),
         None => serde_json::json!({ "principal": caller.kind() }),

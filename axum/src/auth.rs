@@ -219,7 +219,7 @@ impl<K: Keys> StreamAuth<K> {
     ///
     /// # Errors
     /// [`Refusal::Token`] with the verifier's error, or [`Refusal::AnonymousDenied`].
-    pub fn check_at(&self, credentials: &Credentials<'_>, now: u64) -> Result<Principal, Refusal> {
+    pub fn check_at(&self, credentials: &Credentials<'_>, now: u64) -> Result<Caller, Refusal> {
         // A token needs at most 1.5 times its length of scratch (twice its decoded payload):
         // ordinary tokens get a small one, so each request does not clear 6 KiB.
         let short = credentials.authorization.as_deref().is_none_or(|t| t.len() <= SHORT_TOKEN);
@@ -230,7 +230,7 @@ impl<K: Keys> StreamAuth<K> {
         }
     }
 
-    fn check_with(&self, credentials: &Credentials<'_>, now: u64, scratch: &mut [u8]) -> Result<Principal, Refusal> {
+    fn check_with(&self, credentials: &Credentials<'_>, now: u64, scratch: &mut [u8]) -> Result<Caller, Refusal> {
         let (principal, claims) = self
             .keys
             .authenticate(
@@ -243,11 +243,11 @@ impl<K: Keys> StreamAuth<K> {
             .map_err(Refusal::Token)?;
         let exp = claims.and_then(|c| c.exp());
         match principal {
-            stackjwt::Principal::User(id) => Ok(Principal::User { id: id.to_owned(), exp }),
-            stackjwt::Principal::Server => Ok(Principal::Server { exp }),
-            stackjwt::Principal::Dev(id) => Ok(Principal::Dev { id: id.to_owned(), exp }),
+            stackjwt::Principal::User(id) => Ok(Caller::User { id: id.to_owned(), exp }),
+            stackjwt::Principal::Server => Ok(Caller::Server { exp }),
+            stackjwt::Principal::Dev(id) => Ok(Caller::Dev { id: id.to_owned(), exp }),
             stackjwt::Principal::Anonymous if self.deny_anonymous => Err(Refusal::AnonymousDenied),
-            stackjwt::Principal::Anonymous => Ok(Principal::Anonymous),
+            stackjwt::Principal::Anonymous => Ok(Caller::Anonymous),
         }
     }
 
@@ -255,7 +255,7 @@ impl<K: Keys> StreamAuth<K> {
     ///
     /// # Errors
     /// Those of [`check_at`](Self::check_at), and [`Error::ClockBeforeEpoch`] (a 500).
-    pub fn check(&self, credentials: &Credentials<'_>) -> Result<Principal, Refusal> {
+    pub fn check(&self, credentials: &Credentials<'_>) -> Result<Caller, Refusal> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|_| Refusal::Token(Error::ClockBeforeEpoch))?
@@ -269,7 +269,7 @@ impl<K: Keys> StreamAuth<K> {
     /// # Errors
     /// Those of [`check`](Self::check), and those of finding the credentials
     /// ([`Credentials::from_headers`], [`Credentials::from_uri`]).
-    pub fn check_request(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<Principal, Refusal> {
+    pub fn check_request(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<Caller, Refusal> {
         let mut credentials = Credentials::from_headers(headers)?;
         let from_query = match self.query {
             QueryTokens::Never => false,
@@ -288,7 +288,8 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
     headers.get_all(http::header::UPGRADE).iter().any(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
 }
 
-/// Who a checked request comes from: the owned form of [`stackjwt::Principal`], with the
+/// Who a checked request comes from: the owned form of [`stackjwt::Principal`] (named apart
+/// from it, so that both crates' names import side by side), with the
 /// token's `exp`. The [`StreamAuthLayer`](crate::StreamAuthLayer) puts it into the request's
 /// extensions; handlers take it as an extractor.
 ///
@@ -297,7 +298,7 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
 /// [`user_id_header`](crate::user_id_header)): every HTTP receiver drops a value's leading and
 /// trailing whitespace, so `"admin "` would arrive as `admin`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Principal {
+pub enum Caller {
     /// A user, by a signed user token (guests included).
     User {
         /// The `user_id` claim.
@@ -321,7 +322,7 @@ pub enum Principal {
     Anonymous,
 }
 
-impl Principal {
+impl Caller {
     /// `user`, `server`, `dev` or `anonymous` (the `X-Stream-Principal` header's values).
     #[must_use]
     pub const fn kind(&self) -> &'static str {

@@ -32,7 +32,7 @@ use tokio::sync::Semaphore;
 use crate::credentials::Credentials;
 use crate::forward::{FORWARDED_URI_HEADERS, USER_ID_ENCODING_HEADER, UserIdEncoding, forwarded_uri, user_id_header};
 use crate::metrics::Metrics;
-use crate::{Keys, Principal, Refusal, StreamAuth};
+use crate::{Caller, Keys, Refusal, StreamAuth};
 
 /// The header naming the kind of caller on an allowed request.
 pub const PRINCIPAL_HEADER: &str = "x-stream-principal";
@@ -120,7 +120,7 @@ impl<K: Keys> Authz<K> {
     ///
     /// # Errors
     /// Every [`Refusal`].
-    pub fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<Principal, Refusal> {
+    pub fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<Caller, Refusal> {
         let mut credentials = Credentials::from_headers(headers)?;
         if credentials.is_empty() {
             credentials = match forwarded_uri(headers, &self.forwarded_uri_headers)? {

@@ -11,7 +11,7 @@ use http::request::Parts;
 use http::{HeaderValue, Request, StatusCode, header};
 use tower::{Layer, Service};
 
-use crate::{Keys, Principal, Refusal, StreamAuth};
+use crate::{Caller, Keys, Refusal, StreamAuth};
 
 impl<K: Keys> StreamAuth<K> {
     /// The tower layer that checks every request with this configuration.
@@ -21,7 +21,7 @@ impl<K: Keys> StreamAuth<K> {
     }
 }
 
-/// Checks every request's credentials; puts the [`Principal`] into the request's extensions
+/// Checks every request's credentials; puts the [`Caller`] into the request's extensions
 /// and calls the inner service, or answers the refusal itself (Stream's JSON body, its status,
 /// `Content-Type: application/json`). Made by [`StreamAuth::layer`].
 #[derive(Debug)]
@@ -97,7 +97,7 @@ impl IntoResponse for Refusal {
     }
 }
 
-/// The [`Principal`] extractor's rejection: no [`StreamAuthLayer`] checked this request,
+/// The [`Caller`] extractor's rejection: no [`StreamAuthLayer`] checked this request,
 /// which is a bug in the service's setup, answered with a 500 that says so.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MissingLayer;
@@ -112,7 +112,7 @@ impl IntoResponse for MissingLayer {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Principal {
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = MissingLayer;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {

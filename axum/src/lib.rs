@@ -3,8 +3,8 @@
 //!
 //! A [`StreamAuth`] owns the keys and the [`Verifier`](stackjwt::Verifier) settings; its
 //! [`layer`](StreamAuth::layer) checks every request (shared through an `Arc`), puts the
-//! caller's [`Principal`] into the request's extensions, and answers refusals itself with
-//! Stream's JSON error body and status. Handlers take the [`Principal`] as an extractor.
+//! caller's [`Caller`] into the request's extensions, and answers refusals itself with
+//! Stream's JSON error body and status. Handlers take the [`Caller`] as an extractor.
 //!
 //! `Cargo.toml`:
 //!
@@ -17,9 +17,9 @@
 //!
 //! ```no_run
 //! use axum::{Router, routing::get};
-//! use stackjwt_axum::{Algorithm, Key, Principal, StreamAuth};
+//! use stackjwt_axum::{Algorithm, Key, Caller, StreamAuth};
 //!
-//! async fn me(caller: Principal) -> String {
+//! async fn me(caller: Caller) -> String {
 //!     format!("{} {}", caller.kind(), caller.user_id().unwrap_or("-"))
 //! }
 //!
@@ -53,7 +53,7 @@ mod metrics;
 
 #[doc(hidden)]
 pub use auth::Options;
-pub use auth::{Keys, Principal, QueryTokens, Refusal, StreamAuth};
+pub use auth::{Caller, Keys, QueryTokens, Refusal, StreamAuth};
 pub use credentials::{AUTH_TYPE, AUTHORIZATION, Credentials, single_header};
 pub use forward::{
     FORWARDED_URI_HEADERS, USER_ID_ENCODING_HEADER, UserIdEncoding, forwarded_uri, is_forwardable, user_id_header,

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::{Principal, Refusal};
+use crate::{Caller, Refusal};
 
 /// Histogram bucket bounds, in nanoseconds (1 us to 1 ms).
 const BUCKETS_NS: [u64; 8] = [1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 1_000_000];
@@ -26,7 +26,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// Counts one check's outcome and how long it took.
-    pub fn record(&self, outcome: Result<&Principal, &Refusal>, took: Duration) {
+    pub fn record(&self, outcome: Result<&Caller, &Refusal>, took: Duration) {
         match outcome {
             Ok(principal) => {
                 let i = PRINCIPALS.iter().position(|&p| p == principal.kind()).unwrap_or(0);
@@ -102,11 +102,11 @@ mod tests {
     #[test]
     fn outcomes_are_counted_by_principal_and_code_and_time() {
         let m = Metrics::default();
-        let user = Principal::User { id: "u".into(), exp: None };
+        let user = Caller::User { id: "u".into(), exp: None };
         let user = Ok(&user);
         m.record(user, Duration::from_nanos(800));
         m.record(user, Duration::from_nanos(3_000));
-        m.record(Ok(&Principal::Anonymous), Duration::from_nanos(200));
+        m.record(Ok(&Caller::Anonymous), Duration::from_nanos(200));
         m.record(Err(&Refusal::Token(Error::Expired)), Duration::from_micros(20));
         m.record(Err(&Refusal::Token(Error::Malformed)), Duration::from_micros(2));
         m.record(Err(&Refusal::DuplicateHeader("authorization")), Duration::from_micros(2));

@@ -18,7 +18,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use stackjwt::{Algorithm, Key, KeySet, dev_token};
-use stackjwt_axum::{Keys, Principal, QueryTokens, StreamAuth};
+use stackjwt_axum::{Caller, Keys, QueryTokens, StreamAuth};
 
 const SECRET: &[u8] = b"a test secret of thirty-two bytes!";
 
@@ -36,7 +36,7 @@ fn user_token(key: &Key, id: &str, exp: Option<u64>) -> String {
 }
 
 /// The handler echoes the principal the extractor gives it, as JSON.
-async fn whoami(p: Principal) -> String {
+async fn whoami(p: Caller) -> String {
     serde_json::json!({"kind": p.kind(), "user_id": p.user_id(), "exp": p.exp()}).to_string()
 }
 

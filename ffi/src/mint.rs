@@ -59,9 +59,14 @@ unsafe fn write_token(
     result
 }
 
-/// A user id from C: UTF-8 without NUL (a NUL would end it early for every C reader of the
-/// token's claims, `strlen` and `printf` included).
-fn user_id_arg(bytes: &[u8]) -> Result<&str, c_int> {
+/// The user id at `ptr`: UTF-8 without NUL (a NUL would end it early for every C reader of
+/// the token's claims, `strlen` and `printf` included), else `STACKJWT_ERR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// As [`input`]: `ptr` must point to `len` readable bytes that stay unchanged for `'a`.
+unsafe fn user_id_arg<'a>(ptr: *const c_char, len: usize) -> Result<&'a str, c_int> {
+    // SAFETY: passed on, per this function's contract.
+    let bytes = unsafe { input(ptr.cast(), len) }?;
     match core::str::from_utf8(bytes) {
         Ok(id) if !bytes.contains(&0) => Ok(id),
         _ => Err(STACKJWT_ERR_INVALID_ARGUMENT),
@@ -102,16 +107,12 @@ pub unsafe extern "C" fn stackjwt_user_token(
         Err(e) => return e,
     };
     // SAFETY: `user_id_len` readable bytes at `user_id`, per the contract.
-    let id_bytes = match unsafe { input(user_id.cast(), user_id_len) } {
-        Ok(bytes) => bytes,
-        Err(e) => return e,
-    };
-    let user_id = match user_id_arg(id_bytes) {
+    let user_id = match unsafe { user_id_arg(user_id, user_id_len) } {
         Ok(id) => id,
         Err(e) => return e,
     };
     let inputs = [
-        (id_bytes.as_ptr(), id_bytes.len()),
+        (user_id.as_ptr(), user_id.len()),
         (exp.cast(), if exp.is_null() { 0 } else { size_of::<u64>() }),
         (iat.cast(), if iat.is_null() { 0 } else { size_of::<u64>() }),
         (key.cast(), STACKJWT_KEY_SIZE),
@@ -168,15 +169,11 @@ pub unsafe extern "C" fn stackjwt_dev_token(
         return STACKJWT_ERR_NULL_POINTER;
     }
     // SAFETY: `user_id_len` readable bytes at `user_id`, per the contract.
-    let id_bytes = match unsafe { input(user_id.cast(), user_id_len) } {
-        Ok(bytes) => bytes,
-        Err(e) => return e,
-    };
-    let user_id = match user_id_arg(id_bytes) {
+    let user_id = match unsafe { user_id_arg(user_id, user_id_len) } {
         Ok(id) => id,
         Err(e) => return e,
     };
-    let inputs = [(id_bytes.as_ptr(), id_bytes.len())];
+    let inputs = [(user_id.as_ptr(), user_id.len())];
     // SAFETY: the same `out`, `out_cap` and `out_len`, passed on.
     unsafe { write_token(out, out_cap, out_len, &inputs, |buf| stackjwt::dev_token(user_id, buf).map(str::len)) }
 }

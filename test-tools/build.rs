@@ -28,7 +28,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=PATH");
     println!("cargo:rerun-if-env-changed=CC");
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let checks: [(&str, Option<PathBuf>, &str, &str); 4] = [
+    let checks: [(&str, Option<PathBuf>, &str, &str); 5] = [
         (
             "a C compiler",
             find(&cc).filter(|p| runs(p, &["--version"])),
@@ -37,6 +37,12 @@ fn main() {
         ),
         ("valgrind", find("valgrind"), "valgrind", "the C tests run without valgrind"),
         ("nginx", find("nginx"), "nginx", "the tests behind a real NGINX (axum/tests/nginx.rs) are skipped"),
+        (
+            "redis-server",
+            find("redis-server").filter(|_| find("redis-cli").is_some()),
+            "redis-server",
+            "the shared-revocation tests (axum/tests/fleet.rs) are skipped",
+        ),
         (
             "PyJWT",
             find("python3").filter(|p| runs(p, &["-c", "import jwt"])),

@@ -9,55 +9,112 @@ use http::{HeaderMap, StatusCode};
 use stackjwt::{Claims, Error, Key, KeySet, KeySource, Revocations, VERIFY_SCRATCH_LEN, Verifier};
 
 use crate::credentials::Credentials;
+use crate::revocations::RevocationMirror;
 
 /// Tokens up to this long are checked with a `2 * SHORT_TOKEN`-byte scratch (enough: 1.5
 /// times the token's length); longer ones with [`VERIFY_SCRATCH_LEN`].
 const SHORT_TOKEN: usize = 512;
 
-/// The keys a [`StreamAuth`] owns: one [`Key`] or a [`KeySet`] (rotation by `kid`).
-/// Sealed: implemented for these two only.
+/// The keys a [`StreamAuth`] owns: one [`Key`], a [`KeySet`] (rotation by `kid`) or a
+/// [`KeyPair`] (rotation by trying the previous secret). Sealed: implemented for these only.
 pub trait Keys: Send + Sync + fmt::Debug + 'static + sealed::Sealed {
-    /// Runs [`Verifier::authenticate_claims`] with these keys and `options`.
+    /// Runs [`Verifier::authenticate_claims`] with these keys and `options`, and returns the
+    /// caller (anonymous callers included) with the token's `exp`.
     #[doc(hidden)]
-    fn authenticate<'s>(
+    fn authenticate(
         &self,
         options: &Options,
         auth_type: Option<&str>,
         authorization: Option<&str>,
         now: u64,
-        scratch: &'s mut [u8],
-    ) -> Result<(stackjwt::Principal<'s>, Option<Claims<'s>>), Error>;
+        scratch: &mut [u8],
+    ) -> Result<Caller, Error>;
 }
 
 mod sealed {
     pub trait Sealed {}
     impl Sealed for stackjwt::Key {}
     impl<const N: usize> Sealed for stackjwt::KeySet<N> {}
+    impl Sealed for super::KeyPair {}
+}
+
+/// The owned caller of a verified request.
+fn owned(verified: (stackjwt::Principal<'_>, Option<Claims<'_>>)) -> Caller {
+    let (principal, claims) = verified;
+    let exp = claims.and_then(|c| c.exp());
+    match principal {
+        stackjwt::Principal::User(id) => Caller::User { id: id.to_owned(), exp },
+        stackjwt::Principal::Server => Caller::Server { exp },
+        stackjwt::Principal::Dev(id) => Caller::Dev { id: id.to_owned(), exp },
+        stackjwt::Principal::Anonymous => Caller::Anonymous,
+    }
 }
 
 impl Keys for Key {
-    fn authenticate<'s>(
+    fn authenticate(
         &self,
         options: &Options,
         auth_type: Option<&str>,
         authorization: Option<&str>,
         now: u64,
-        scratch: &'s mut [u8],
-    ) -> Result<(stackjwt::Principal<'s>, Option<Claims<'s>>), Error> {
-        options.apply(Verifier::new(self)).authenticate_claims(auth_type, authorization, now, scratch)
+        scratch: &mut [u8],
+    ) -> Result<Caller, Error> {
+        options.apply(Verifier::new(self)).authenticate_claims(auth_type, authorization, now, scratch).map(owned)
     }
 }
 
 impl<const N: usize> Keys for KeySet<N> {
-    fn authenticate<'s>(
+    fn authenticate(
         &self,
         options: &Options,
         auth_type: Option<&str>,
         authorization: Option<&str>,
         now: u64,
-        scratch: &'s mut [u8],
-    ) -> Result<(stackjwt::Principal<'s>, Option<Claims<'s>>), Error> {
-        options.apply(Verifier::with_keys(self)).authenticate_claims(auth_type, authorization, now, scratch)
+        scratch: &mut [u8],
+    ) -> Result<Caller, Error> {
+        options.apply(Verifier::with_keys(self)).authenticate_claims(auth_type, authorization, now, scratch).map(owned)
+    }
+}
+
+/// An app's current key and, while a secret rotation is under way, its previous one.
+///
+/// A token is checked with the current key; only when its signature does not match (or it
+/// names a `kid` that is not the current key's) is it checked with the previous key: at most
+/// two MACs per token. A token whose `kid` names the previous key costs one.
+#[derive(Clone, Debug)]
+pub struct KeyPair {
+    current: Key,
+    previous: Option<Key>,
+}
+
+impl KeyPair {
+    /// `current`, and the key of the secret it replaces (accepted until it is dropped).
+    #[must_use]
+    pub const fn new(current: Key, previous: Option<Key>) -> Self {
+        Self { current, previous }
+    }
+}
+
+impl Keys for KeyPair {
+    fn authenticate(
+        &self,
+        options: &Options,
+        auth_type: Option<&str>,
+        authorization: Option<&str>,
+        now: u64,
+        scratch: &mut [u8],
+    ) -> Result<Caller, Error> {
+        match (self.current.authenticate(options, auth_type, authorization, now, scratch), &self.previous) {
+            (Err(first @ (Error::SignatureMismatch | Error::UnknownKid)), Some(previous)) => {
+                // A kid that names neither key, or names the current one (whose MAC did not
+                // match), is answered as the current key answered.
+                match previous.authenticate(options, auth_type, authorization, now, scratch) {
+                    Err(Error::UnknownKid) => Err(first),
+                    outcome => outcome,
+                }
+            }
+            (outcome, _) => outcome,
+        }
     }
 }
 
@@ -70,15 +127,20 @@ pub struct Options {
     allow_dev: bool,
     revoked_before: Option<u64>,
     revocations: Option<Arc<dyn Revocations + Send + Sync>>,
+    mirror: Option<Arc<RevocationMirror>>,
 }
 
 impl Options {
     fn apply<'k, K: KeySource<'k>>(&'k self, verifier: Verifier<'k, K>) -> Verifier<'k, K> {
         let mut v = verifier.leeway(self.leeway).require_exp(self.require_exp).allow_dev_tokens(self.allow_dev);
-        if let Some(cutoff) = self.revoked_before {
+        // The later of the fixed cutoff and the mirror's, which changes while serving.
+        let live = self.mirror.as_deref().and_then(RevocationMirror::cutoff);
+        if let Some(cutoff) = self.revoked_before.max(live) {
             v = v.revoked_before(cutoff);
         }
-        if let Some(per_user) = &self.revocations {
+        if let Some(mirror) = &self.mirror {
+            v = v.revocations(&**mirror);
+        } else if let Some(per_user) = &self.revocations {
             v = v.revocations(&**per_user);
         }
         v
@@ -93,6 +155,7 @@ impl fmt::Debug for Options {
             .field("allow_dev", &self.allow_dev)
             .field("revoked_before", &self.revoked_before)
             .field("revocations", &self.revocations.is_some())
+            .field("mirror", &self.mirror.as_deref().map(RevocationMirror::len))
             .finish()
     }
 }
@@ -148,6 +211,14 @@ impl StreamAuth<Key> {
     }
 }
 
+impl StreamAuth<KeyPair> {
+    /// Checks tokens signed with the pair's current key, or its previous one ([`KeyPair`]).
+    #[must_use]
+    pub fn rotating(keys: KeyPair) -> Self {
+        Self::from_keys(keys)
+    }
+}
+
 impl<const N: usize> StreamAuth<KeySet<N>> {
     /// Checks tokens signed with any key of `keys`, picked by the header's `kid`
     /// ([`Verifier::with_keys`]).
@@ -199,6 +270,15 @@ impl<K: Keys> StreamAuth<K> {
         self
     }
 
+    /// Revocations that change while serving ([`RevocationMirror`]): its per-user cutoffs
+    /// replace [`revocations`](Self::revocations), and its app-wide cutoff applies when later
+    /// than [`revoked_before`](Self::revoked_before)'s.
+    #[must_use]
+    pub fn revocation_mirror(mut self, mirror: Arc<RevocationMirror>) -> Self {
+        self.options.mirror = Some(mirror);
+        self
+    }
+
     /// Whether anonymous callers (`stream-auth-type: anonymous`) are refused with
     /// [`Refusal::AnonymousDenied`] (default `false`: Stream lets them read public data).
     #[must_use]
@@ -231,7 +311,7 @@ impl<K: Keys> StreamAuth<K> {
     }
 
     fn check_with(&self, credentials: &Credentials<'_>, now: u64, scratch: &mut [u8]) -> Result<Caller, Refusal> {
-        let (principal, claims) = self
+        let caller = self
             .keys
             .authenticate(
                 &self.options,
@@ -241,14 +321,10 @@ impl<K: Keys> StreamAuth<K> {
                 scratch,
             )
             .map_err(Refusal::Token)?;
-        let exp = claims.and_then(|c| c.exp());
-        match principal {
-            stackjwt::Principal::User(id) => Ok(Caller::User { id: id.to_owned(), exp }),
-            stackjwt::Principal::Server => Ok(Caller::Server { exp }),
-            stackjwt::Principal::Dev(id) => Ok(Caller::Dev { id: id.to_owned(), exp }),
-            stackjwt::Principal::Anonymous if self.deny_anonymous => Err(Refusal::AnonymousDenied),
-            stackjwt::Principal::Anonymous => Ok(Caller::Anonymous),
+        if caller == Caller::Anonymous && self.deny_anonymous {
+            return Err(Refusal::AnonymousDenied);
         }
+        Ok(caller)
     }
 
     /// [`check_at`](Self::check_at) with the system clock.
@@ -368,6 +444,13 @@ pub enum Refusal {
     DuplicateQueryParameter(&'static str),
     /// An anonymous caller, where anonymous access is denied.
     AnonymousDenied,
+    /// No `api_key` (where the server checks several apps' tokens), or one the server does not
+    /// know.
+    UnknownApiKey,
+    /// The token is valid, but revocations cannot be trusted (the shared store has been
+    /// out of reach for longer than allowed) and the server fails closed. A 503 (Stream code
+    /// -1): retry.
+    RevocationsUnavailable,
     /// The token is valid, but its user id is not one a header carries unchanged (leading or
     /// trailing whitespace, a control character, DEL, a byte past ASCII: see
     /// [`is_forwardable`](crate::is_forwardable)), so a forward-auth answer cannot name the
@@ -385,6 +468,7 @@ impl Refusal {
         match self {
             Self::Token(e) => StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             Self::ConflictingForwardedUri => StatusCode::BAD_REQUEST,
+            Self::RevocationsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -400,6 +484,7 @@ impl Refusal {
                 (None, false) => -1,
             },
             Self::ConflictingForwardedUri => 4,
+            Self::RevocationsUnavailable => -1,
             _ => 5,
         }
     }
@@ -422,6 +507,8 @@ impl fmt::Display for Refusal {
             Self::AnonymousDenied => f.write_str("anonymous access denied"),
             Self::UnforwardableUserId => f.write_str("user id cannot be forwarded in a header unchanged"),
             Self::ConflictingForwardedUri => f.write_str("forwarded uri headers disagree"),
+            Self::UnknownApiKey => f.write_str("api_key missing or not one of this server's apps"),
+            Self::RevocationsUnavailable => f.write_str("revocations unavailable, retry"),
         }
     }
 }
@@ -489,7 +576,7 @@ mod tests {
         let auth = StreamAuth::new(key).leeway(5).require_exp(true).revoked_before(9);
         let text = format!("{auth:?}");
         assert!(
-            text.contains("Options { leeway: 5, require_exp: true, allow_dev: false, revoked_before: Some(9), revocations: false }"),
+            text.contains("Options { leeway: 5, require_exp: true, allow_dev: false, revoked_before: Some(9), revocations: false, mirror: None }"),
             "{text}"
         );
         assert!(text.contains("Key { alg: Hs256, kid: None, .. }"), "{text}");

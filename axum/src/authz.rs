@@ -13,12 +13,15 @@
 //! body and status, and the same body in `X-Stream-Error` for proxies that answer the client
 //! themselves.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, header};
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -29,10 +32,11 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, api_key};
 use crate::forward::{FORWARDED_URI_HEADERS, USER_ID_ENCODING_HEADER, UserIdEncoding, forwarded_uri, user_id_header};
-use crate::metrics::Metrics;
-use crate::{Caller, Keys, Refusal, StreamAuth};
+use crate::metrics::{Counters, Event, Gauge, Metrics};
+use crate::revocations::RevocationMirror;
+use crate::{Caller, KeyPair, Refusal, StreamAuth};
 
 /// The header naming the kind of caller on an allowed request.
 pub const PRINCIPAL_HEADER: &str = "x-stream-principal";
@@ -71,31 +75,74 @@ impl Default for Limits {
     }
 }
 
-/// The forward-auth service: a [`StreamAuth`], how it answers, and its counters.
-#[derive(Debug)]
-pub struct Authz<K: Keys = stackjwt::Key> {
-    auth: StreamAuth<K>,
-    user_id_encoding: UserIdEncoding,
-    forwarded_uri_headers: Vec<HeaderName>,
-    metrics: Metrics,
+/// What to answer user and server tokens while revocations cannot be trusted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unavailable {
+    /// 503 with Stream's JSON body (fail closed; anonymous callers are still served).
+    #[default]
+    Deny,
+    /// Serve from the last mirror, counted in `stackjwt_authz_served_stale_total`.
+    Allow,
 }
 
-impl<K: Keys> Authz<K> {
-    /// A forward-auth service checking with `auth`: user ids forwarded as they are (others
-    /// refused), credentials read from either forwarded-URI header (which must agree).
-    #[must_use]
-    pub fn new(auth: StreamAuth<K>) -> Self {
+/// One app: the `api_key` its clients send (none: whatever they send, for a server of one app
+/// started without a name for it) and how its tokens are checked.
+#[derive(Debug)]
+struct App {
+    api_key: Option<String>,
+    auth: StreamAuth<KeyPair>,
+    counters: Arc<Counters>,
+    mirror: Arc<RevocationMirror>,
+}
+
+impl App {
+    fn label(&self) -> &str {
+        self.api_key.as_deref().unwrap_or("default")
+    }
+}
+
+/// A forward-auth configuration: the apps and how answers are made. [`Authz`] serves one and
+/// [`reload`](Authz::reload)s the next without dropping a request.
+#[derive(Debug)]
+pub struct Settings {
+    apps: Vec<(Option<String>, StreamAuth<KeyPair>)>,
+    user_id_encoding: UserIdEncoding,
+    forwarded_uri_headers: Vec<HeaderName>,
+    unavailable: Unavailable,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
         Self {
-            auth,
+            apps: Vec::new(),
             user_id_encoding: UserIdEncoding::default(),
             forwarded_uri_headers: FORWARDED_URI_HEADERS.map(HeaderName::from_static).to_vec(),
-            metrics: Metrics::default(),
+            unavailable: Unavailable::default(),
         }
+    }
+}
+
+impl Settings {
+    /// Adds the one app, whose clients may send any `api_key` (or none), checked with `auth`
+    /// (for a server of one app that does not name it).
+    #[must_use]
+    pub fn any_app(mut self, auth: StreamAuth<KeyPair>) -> Self {
+        self.apps.push((None, auth));
+        self
+    }
+
+    /// Adds the app whose clients send `api_key`. With one app, a request without `api_key`
+    /// is that app's; with several, it is refused ([`Refusal::UnknownApiKey`]), as is an
+    /// `api_key` that no app has.
+    #[must_use]
+    pub fn app(mut self, api_key: &str, auth: StreamAuth<KeyPair>) -> Self {
+        self.apps.push((Some(api_key.to_owned()), auth));
+        self
     }
 
     /// How `X-Stream-User-Id` carries the user id ([`UserIdEncoding`]; default `Plain`).
     #[must_use]
-    pub fn user_id_encoding(mut self, encoding: UserIdEncoding) -> Self {
+    pub const fn user_id_encoding(mut self, encoding: UserIdEncoding) -> Self {
         self.user_id_encoding = encoding;
         self
     }
@@ -109,39 +156,236 @@ impl<K: Keys> Authz<K> {
         self
     }
 
+    /// What user and server tokens get while revocations are stale (default
+    /// [`Unavailable::Deny`]).
+    #[must_use]
+    pub const fn unavailable(mut self, unavailable: Unavailable) -> Self {
+        self.unavailable = unavailable;
+        self
+    }
+
+    /// The configured `api_key`s.
+    pub fn api_keys(&self) -> impl Iterator<Item = &str> {
+        self.apps.iter().filter_map(|(k, _)| k.as_deref())
+    }
+}
+
+/// The settings being served, with each app's counters and revocation mirror attached.
+#[derive(Debug)]
+struct Live {
+    apps: Vec<App>,
+    user_id_encoding: UserIdEncoding,
+    forwarded_uri_headers: Vec<HeaderName>,
+    unavailable: Unavailable,
+}
+
+/// Whether the revocation mirror can be trusted: the last time its source answered.
+#[derive(Debug)]
+pub struct Freshness {
+    start: Instant,
+    /// Milliseconds after `start` of the last good answer; 0 for never.
+    last_ok_ms: AtomicU64,
+    /// Milliseconds without one before the mirror is stale; `u64::MAX` without a source.
+    max_staleness_ms: AtomicU64,
+}
+
+impl Default for Freshness {
+    fn default() -> Self {
+        Self { start: Instant::now(), last_ok_ms: AtomicU64::new(0), max_staleness_ms: AtomicU64::new(u64::MAX) }
+    }
+}
+
+impl Freshness {
+    /// Says the source answered just now.
+    pub fn mark_ok(&self) {
+        let ms = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX).max(1);
+        self.last_ok_ms.store(ms, Relaxed);
+    }
+
+    /// Sets how long the mirror stays trusted without an answer (`None`: there is no source,
+    /// so it is always trusted).
+    pub fn set_max_staleness(&self, max: Option<Duration>) {
+        let ms = max.map_or(u64::MAX, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        self.max_staleness_ms.store(ms, Relaxed);
+    }
+
+    /// Whether the mirror is stale: a source is configured, and it has not answered for
+    /// longer than allowed (or never has).
+    #[must_use]
+    pub fn is_stale(&self) -> bool {
+        let max = self.max_staleness_ms.load(Relaxed);
+        if max == u64::MAX {
+            return false;
+        }
+        let last = self.last_ok_ms.load(Relaxed);
+        let now = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        last == 0 || now.saturating_sub(last) > max
+    }
+}
+
+/// The forward-auth service: the apps being served (replaced whole by
+/// [`reload`](Self::reload)), their revocation mirrors, and the counters.
+#[derive(Debug)]
+pub struct Authz {
+    live: ArcSwap<Live>,
+    mirrors: Mutex<HashMap<String, Arc<RevocationMirror>>>,
+    freshness: Freshness,
+    metrics: Metrics,
+}
+
+impl Authz {
+    /// A forward-auth service serving `settings`.
+    #[must_use]
+    pub fn new(settings: Settings) -> Self {
+        let empty = Live {
+            apps: Vec::new(),
+            user_id_encoding: UserIdEncoding::default(),
+            forwarded_uri_headers: Vec::new(),
+            unavailable: Unavailable::default(),
+        };
+        let authz = Self {
+            live: ArcSwap::from_pointee(empty),
+            mirrors: Mutex::default(),
+            freshness: Freshness::default(),
+            metrics: Metrics::default(),
+        };
+        authz.reload(settings);
+        authz
+    }
+
+    /// Serves `settings` from now on. Requests being checked finish with the settings they
+    /// started with; the counters and revocation mirror of an app that stays are kept.
+    pub fn reload(&self, settings: Settings) {
+        let apps = settings
+            .apps
+            .into_iter()
+            .map(|(api_key, auth)| {
+                let mirror = self.mirror(api_key.as_deref().unwrap_or(""));
+                let counters = self.metrics.app(api_key.as_deref().unwrap_or("default"));
+                App { auth: auth.revocation_mirror(Arc::clone(&mirror)), api_key, counters, mirror }
+            })
+            .collect();
+        self.live.store(Arc::new(Live {
+            apps,
+            user_id_encoding: settings.user_id_encoding,
+            forwarded_uri_headers: settings.forwarded_uri_headers,
+            unavailable: settings.unavailable,
+        }));
+    }
+
+    /// The revocation mirror of the app with this `api_key` (`""` for an app without one),
+    /// made on first use and kept across reloads.
+    #[must_use]
+    pub fn mirror(&self, api_key: &str) -> Arc<RevocationMirror> {
+        let mut mirrors = self.mirrors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(mirrors.entry(api_key.to_owned()).or_default())
+    }
+
+    /// Whether the revocation mirrors can be trusted.
+    #[must_use]
+    pub const fn freshness(&self) -> &Freshness {
+        &self.freshness
+    }
+
     /// The counters, for the metrics endpoint.
     #[must_use]
     pub const fn metrics(&self) -> &Metrics {
         &self.metrics
     }
 
-    /// Checks one forwarded request's credentials: the credential headers, else the query of
-    /// the forwarded URI, else of `uri`.
+    /// The metrics endpoint's page: the counters, whether revocations are stale, and the
+    /// revocations mirrored per app.
+    #[must_use]
+    pub fn render_metrics(&self) -> String {
+        let live = self.live.load();
+        let stale = Gauge {
+            name: "stackjwt_authz_revocations_stale",
+            help: "1 while revocations cannot be trusted (Redis out of reach for longer than max_staleness).",
+            samples: vec![(String::new(), u64::from(self.freshness.is_stale()))],
+        };
+        let mirrored = Gauge {
+            name: "stackjwt_authz_revocations",
+            help: "Users with a revocation cutoff, mirrored per app.",
+            samples: live
+                .apps
+                .iter()
+                .map(|a| (format!("app=\"{}\"", a.label()), u64::try_from(a.mirror.len()).unwrap_or(u64::MAX)))
+                .collect(),
+        };
+        self.metrics.render(&[stale, mirrored])
+    }
+
+    /// Checks the credential headers of a request for the app `api_key` names (as
+    /// [`check`](Self::check) selects it), and returns that app's `api_key` (`""` for a
+    /// server of one unnamed app) with the caller.
+    ///
+    /// # Errors
+    /// Every [`Refusal`] of [`check`](Self::check) but staleness.
+    pub fn check_headers(&self, api_key: Option<&str>, headers: &HeaderMap) -> Result<(String, Caller), Refusal> {
+        let live = self.live.load();
+        let app = select(&live.apps, api_key)?;
+        let caller = app.auth.check(&Credentials::from_headers(headers)?)?;
+        Ok((app.api_key.clone().unwrap_or_default(), caller))
+    }
+
+    /// Checks one forwarded request's credentials: the app its `api_key` names, then the
+    /// credential headers, else the query of the forwarded URI, else of `uri`.
     ///
     /// # Errors
     /// Every [`Refusal`].
     pub fn check(&self, headers: &HeaderMap, uri: &http::Uri) -> Result<Caller, Refusal> {
-        let mut credentials = Credentials::from_headers(headers)?;
-        if credentials.is_empty() {
-            credentials = match forwarded_uri(headers, &self.forwarded_uri_headers)? {
-                Some(original) => Credentials::from_uri(original)?,
-                None => Credentials::from_query(uri.query().unwrap_or(""))?,
-            };
-        }
-        self.auth.check(&credentials)
+        let live = self.live.load();
+        self.check_with(&live, headers, uri).0
+    }
+
+    /// The check, and the counters of the app it was for.
+    fn check_with<'l>(
+        &self,
+        live: &'l Live,
+        headers: &HeaderMap,
+        uri: &http::Uri,
+    ) -> (Result<Caller, Refusal>, Option<&'l App>) {
+        let forwarded = match forwarded_uri(headers, &live.forwarded_uri_headers) {
+            Ok(f) => f,
+            Err(refusal) => return (Err(refusal), None),
+        };
+        let query = forwarded.map_or(uri.query(), |f| f.split_once('?').map(|(_, q)| q)).unwrap_or("");
+        let app = match api_key(query).and_then(|key| select(&live.apps, key.as_deref())) {
+            Ok(app) => app,
+            Err(refusal) => return (Err(refusal), None),
+        };
+        let caller = Credentials::from_headers(headers)
+            .and_then(|c| if c.is_empty() { Credentials::from_query(query) } else { Ok(c) })
+            .and_then(|credentials| app.auth.check(&credentials))
+            .and_then(|caller| {
+                if caller == Caller::Anonymous || !self.freshness.is_stale() {
+                    return Ok(caller);
+                }
+                match live.unavailable {
+                    Unavailable::Deny => Err(Refusal::RevocationsUnavailable),
+                    Unavailable::Allow => {
+                        self.metrics.count(Event::ServedStale);
+                        Ok(caller)
+                    }
+                }
+            });
+        (caller, Some(app))
     }
 
     /// The answer to one forwarded request, counted in the metrics.
     #[must_use]
     pub fn respond(&self, headers: &HeaderMap, uri: &http::Uri) -> Response<Full<Bytes>> {
         let start = Instant::now();
-        let outcome = self.check(headers, uri).and_then(|principal| {
+        let live = self.live.load();
+        let (outcome, app) = self.check_with(&live, headers, uri);
+        let outcome = outcome.and_then(|principal| {
             // A verified user id is any JSON string; one that a receiver would read as
             // another (`"admin "`) is refused, or encoded when the operator chose so.
-            let user_id = principal.user_id().map(|id| user_id_header(id, self.user_id_encoding)).transpose();
+            let user_id = principal.user_id().map(|id| user_id_header(id, live.user_id_encoding)).transpose();
             user_id.map(|id| (principal, id))
         });
-        self.metrics.record(outcome.as_ref().map(|(p, _)| p), start.elapsed());
+        let counters = app.map_or(self.metrics.unknown(), |a| &*a.counters);
+        counters.record(outcome.as_ref().map(|(p, _)| p), start.elapsed());
         match outcome {
             Ok((principal, user_id)) => {
                 let mut response = Response::new(Full::new(Bytes::new()));
@@ -150,26 +394,41 @@ impl<K: Keys> Authz<K> {
                 // Always sent, empty without a user: proxies that copy it only when present
                 // (Traefik, Caddy) then replace a client's own X-Stream-User-Id too.
                 h.insert(USER_ID_HEADER, user_id.unwrap_or_else(|| HeaderValue::from_static("")));
-                if self.user_id_encoding != UserIdEncoding::Plain {
-                    h.insert(USER_ID_ENCODING_HEADER, HeaderValue::from_static(self.user_id_encoding.name()));
+                if live.user_id_encoding != UserIdEncoding::Plain {
+                    h.insert(USER_ID_ENCODING_HEADER, HeaderValue::from_static(live.user_id_encoding.name()));
                 }
                 response
             }
-            Err(refusal) => {
-                tracing::debug!(status = refusal.status().as_u16(), code = refusal.stream_code(), %refusal, "refused");
-                let body = refusal.stream_json();
-                let mut response = Response::new(Full::new(Bytes::from(body.clone())));
-                *response.status_mut() = refusal.status();
-                let h = response.headers_mut();
-                h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                // Stream's bodies are printable ASCII (fixed messages and numbers).
-                if let Ok(value) = HeaderValue::try_from(body) {
-                    h.insert(ERROR_HEADER, value);
-                }
-                response
-            }
+            Err(refusal) => refusal_response(refusal),
         }
     }
+}
+
+/// The app a request's `api_key` names.
+fn select<'a>(apps: &'a [App], api_key: Option<&str>) -> Result<&'a App, Refusal> {
+    match (apps, api_key) {
+        ([only], None) => Ok(only),
+        ([only @ App { api_key: None, .. }], Some(_)) => Ok(only),
+        (apps, Some(key)) => apps.iter().find(|a| a.api_key.as_deref() == Some(key)).ok_or(Refusal::UnknownApiKey),
+        (_, None) => Err(Refusal::UnknownApiKey),
+    }
+}
+
+/// Stream's JSON error body and status for `refusal`, with the body also in
+/// [`ERROR_HEADER`].
+#[must_use]
+pub fn refusal_response(refusal: Refusal) -> Response<Full<Bytes>> {
+    tracing::debug!(status = refusal.status().as_u16(), code = refusal.stream_code(), %refusal, "refused");
+    let body = refusal.stream_json();
+    let mut response = Response::new(Full::new(Bytes::from(body.clone())));
+    *response.status_mut() = refusal.status();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // Stream's bodies are printable ASCII (fixed messages and numbers).
+    if let Ok(value) = HeaderValue::try_from(body) {
+        h.insert(ERROR_HEADER, value);
+    }
+    response
 }
 
 /// Serves forward-auth checks on `listener` until `shutdown` completes, then lets in-flight
@@ -177,9 +436,9 @@ impl<K: Keys> Authz<K> {
 ///
 /// # Errors
 /// None in practice: failed accepts (out of file descriptors, say) are logged and retried.
-pub async fn serve<K: Keys>(
+pub async fn serve(
     listener: TcpListener,
-    authz: Arc<Authz<K>>,
+    authz: Arc<Authz>,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
@@ -194,21 +453,25 @@ pub async fn serve<K: Keys>(
 ///
 /// # Errors
 /// None in practice, as [`serve`].
-pub async fn serve_metrics<K: Keys>(
+pub async fn serve_metrics(
     listener: TcpListener,
-    authz: Arc<Authz<K>>,
+    authz: Arc<Authz>,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     let respond = move |_request: Request<Incoming>| {
-        let mut response = Response::new(Full::new(Bytes::from(authz.metrics().render())));
+        let mut response = Response::new(Full::new(Bytes::from(authz.render_metrics())));
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
         async move { Ok::<_, Infallible>(response) }
     };
     serve_with(listener, limits, shutdown, respond).await
 }
 
-async fn serve_with<F, Fut>(
+/// Serves `respond` on `listener` with the connection limits of [`serve`], until `shutdown`.
+///
+/// # Errors
+/// None in practice, as [`serve`].
+pub async fn serve_with<F, Fut>(
     listener: TcpListener,
     limits: Limits,
     shutdown: impl Future<Output = ()>,

@@ -70,6 +70,24 @@ impl<'r> Credentials<'r> {
     }
 }
 
+/// The query parameter naming the app a request is for (Stream's clients send it with every
+/// request).
+pub const API_KEY: &str = "api_key";
+
+/// The `api_key` parameter of a query string (percent-decoded), if present.
+///
+/// # Errors
+/// [`Refusal::DuplicateQueryParameter`] when it comes more than once.
+pub fn api_key(query: &str) -> Result<Option<Cow<'_, str>>, Refusal> {
+    let mut found = None;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if name == API_KEY && found.replace(value).is_some() {
+            return Err(Refusal::DuplicateQueryParameter(API_KEY));
+        }
+    }
+    Ok(found)
+}
+
 /// The one value of header `name`, if present.
 ///
 /// # Errors

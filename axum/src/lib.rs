@@ -49,16 +49,20 @@ pub mod authz;
 mod credentials;
 mod forward;
 mod layer;
-mod metrics;
+pub mod metrics;
+mod revocations;
+#[cfg(feature = "server")]
+pub mod server;
 
 #[doc(hidden)]
 pub use auth::Options;
-pub use auth::{Caller, Keys, QueryTokens, Refusal, StreamAuth};
-pub use credentials::{AUTH_TYPE, AUTHORIZATION, Credentials, single_header};
+pub use auth::{Caller, KeyPair, Keys, QueryTokens, Refusal, StreamAuth};
+pub use credentials::{API_KEY, AUTH_TYPE, AUTHORIZATION, Credentials, api_key, single_header};
 pub use forward::{
     FORWARDED_URI_HEADERS, USER_ID_ENCODING_HEADER, UserIdEncoding, forwarded_uri, is_forwardable, user_id_header,
 };
 pub use layer::{MissingLayer, StreamAuthLayer, StreamAuthService};
 pub use metrics::Metrics;
+pub use revocations::RevocationMirror;
 /// The core crate's key types, re-exported so that a service needs only this crate.
 pub use stackjwt::{Algorithm, Key, KeySet};

@@ -266,12 +266,16 @@ fn metrics_count_outcomes_and_time() {
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("text/plain; version=0.0.4"));
     for line in [
-        r#"stackjwt_authz_requests_total{outcome="allowed",principal="user"} 3"#,
-        r#"stackjwt_authz_requests_total{outcome="refused",code="40"} 1"#,
-        r#"stackjwt_authz_requests_total{outcome="refused",code="43"} 1"#,
-        r#"stackjwt_authz_requests_total{outcome="refused",code="5"} 1"#,
-        r#"stackjwt_authz_check_seconds_bucket{le="+Inf"} 6"#,
-        "stackjwt_authz_check_seconds_count 6",
+        r#"stackjwt_authz_requests_total{app="default",outcome="allowed",principal="user"} 3"#,
+        r#"stackjwt_authz_requests_total{app="default",outcome="refused",code="40"} 1"#,
+        r#"stackjwt_authz_requests_total{app="default",outcome="refused",code="43"} 1"#,
+        r#"stackjwt_authz_requests_total{app="default",outcome="refused",code="5"} 1"#,
+        r#"stackjwt_authz_check_seconds_bucket{app="default",le="+Inf"} 6"#,
+        r#"stackjwt_authz_check_seconds_count{app="default"} 6"#,
+        r#"stackjwt_authz_requests_total{app="unknown",outcome="allowed",principal="user"} 0"#,
+        r#"stackjwt_authz_config_reloads_total{result="ok"} 0"#,
+        "stackjwt_authz_revocations_stale 0",
+        r#"stackjwt_authz_revocations{app="default"} 0"#,
     ] {
         assert!(r.body.lines().any(|l| l == line), "missing {line:?} in\n{}", r.body);
     }

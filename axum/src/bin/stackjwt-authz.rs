@@ -1,174 +1,22 @@
 //! `stackjwt-authz`: a forward-auth server that checks Stream Chat tokens, for NGINX
-//! `auth_request`, Envoy `ext_authz`, Traefik `ForwardAuth` and Caddy `forward_auth`.
+//! `auth_request`, Envoy `ext_authz`, Traefik `ForwardAuth` and Caddy `forward_auth`; for
+//! several apps, with secret rotation on SIGHUP and revocations shared through Redis.
 
 // A std crate: the core crate's no_std import lint does not apply.
 #![allow(clippy::std_instead_of_core)]
 
-use std::net::SocketAddr;
+use std::convert::Infallible;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::HeaderName;
-use lexopt::prelude::*;
-use stackjwt::{Algorithm, Key, secret_from_file};
-use stackjwt_axum::authz::{self, Authz, Limits};
-use stackjwt_axum::{StreamAuth, UserIdEncoding};
+use stackjwt_axum::authz::{self, Authz};
+use stackjwt_axum::metrics::Event;
+use stackjwt_axum::server::admin::Admin;
+use stackjwt_axum::server::config::{self, Command, Config, Flags, USAGE};
+use stackjwt_axum::server::redis::{self, Plan, Writer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use zeroize::Zeroizing;
-
-const USAGE: &str = "\
-stackjwt-authz: forward-auth server for Stream Chat tokens (NGINX auth_request, Envoy
-ext_authz, Traefik ForwardAuth, Caddy forward_auth)
-
-Usage: stackjwt-authz [OPTIONS]
-
-  --listen ADDR          address to serve checks on (default 127.0.0.1:8080)
-  --secret-file PATH     read the API secret from PATH (every trailing CR and LF dropped,
-                         nothing else: the same rule as the stackjwt command's); else the
-                         STREAM_API_SECRET environment variable. Never an argument.
-  --weak-secret          accept a secret shorter than the hash output
-  --alg hs256|hs384|hs512  algorithm of the key (default hs256)
-  --kid KID              key id: tokens naming another kid are refused
-  --leeway SECS          clock skew tolerated on exp, nbf and iat (default 0)
-  --require-exp          refuse tokens without exp
-  --allow-dev            accept development tokens (never in production)
-  --deny-anonymous       refuse stream-auth-type: anonymous
-  --metrics ADDR         serve Prometheus metrics on ADDR
-  --user-id-encoding plain|percent
-                         plain (default): X-Stream-User-Id as it is, and ids that a receiver
-                         would read differently (leading or trailing whitespace, controls,
-                         bytes past ASCII) refused with 401; percent: every id percent-encoded
-                         (RFC 3986 unreserved kept), with X-Stream-User-Id-Encoding: percent
-  --forwarded-uri-header NAME
-                         read the forwarded URI from NAME only (the header your proxy sets;
-                         a client's own in the others is ignored). Default: X-Forwarded-Uri
-                         and X-Original-URI, refused with 400 when they disagree
-  --header-timeout SECS  time to send a request's headers; idle keep-alive limit (default 10)
-  --max-connections N    connections served at once; more get 503 (default 4096)
-
-Every request, any method and path, is one check. Credentials: Authorization +
-stream-auth-type headers, else the query of the forwarded URI, else the request's own query. Allowed: 200, X-Stream-Principal and X-Stream-User-Id headers.
-Refused: Stream's JSON error body, 401. Logs (tracing) are off unless RUST_LOG is set.
-";
-
-struct Config {
-    listen: SocketAddr,
-    metrics: Option<SocketAddr>,
-    auth: StreamAuth,
-    user_id_encoding: UserIdEncoding,
-    forwarded_uri_header: Option<HeaderName>,
-    limits: Limits,
-}
-
-fn parse() -> Result<Config, String> {
-    let mut listen: SocketAddr = ([127, 0, 0, 1], 8080).into();
-    let (mut metrics, mut secret_file, mut kid) = (None, None, None);
-    let (mut weak, mut require_exp, mut allow_dev, mut deny_anonymous) = (false, false, false, false);
-    let (mut alg, mut leeway) = (Algorithm::Hs256, 0);
-    let mut limits = Limits::default();
-    let (mut user_id_encoding, mut forwarded_uri_header) = (UserIdEncoding::default(), None);
-    let mut args = lexopt::Parser::from_env();
-    let err = |e: lexopt::Error| e.to_string();
-    while let Some(arg) = args.next().map_err(err)? {
-        match arg {
-            Long("listen") => listen = address("--listen", &args.value().map_err(err)?.string().map_err(err)?)?,
-            Long("metrics") => {
-                metrics = Some(address("--metrics", &args.value().map_err(err)?.string().map_err(err)?)?)
-            }
-            Long("secret-file") => secret_file = Some(args.value().map_err(err)?),
-            Long("weak-secret") => weak = true,
-            Long("alg") => {
-                alg = match args.value().map_err(err)?.string().map_err(err)?.to_ascii_lowercase().as_str() {
-                    "hs256" => Algorithm::Hs256,
-                    "hs384" => Algorithm::Hs384,
-                    "hs512" => Algorithm::Hs512,
-                    other => return Err(format!("unknown algorithm {other:?} (hs256, hs384 or hs512)")),
-                }
-            }
-            Long("kid") => kid = Some(args.value().map_err(err)?.string().map_err(err)?),
-            Long("leeway") => leeway = args.value().map_err(err)?.parse().map_err(err)?,
-            Long("require-exp") => require_exp = true,
-            Long("allow-dev") => allow_dev = true,
-            Long("deny-anonymous") => deny_anonymous = true,
-            Long("user-id-encoding") => {
-                user_id_encoding = match args.value().map_err(err)?.string().map_err(err)?.as_str() {
-                    "plain" => UserIdEncoding::Plain,
-                    "percent" => UserIdEncoding::Percent,
-                    other => return Err(format!("--user-id-encoding wants plain or percent, not {other:?}")),
-                }
-            }
-            Long("forwarded-uri-header") => {
-                let name = args.value().map_err(err)?.string().map_err(err)?;
-                let header = HeaderName::try_from(name.as_str())
-                    .map_err(|_| format!("--forwarded-uri-header wants a header name, not {name:?}"))?;
-                forwarded_uri_header = Some(header);
-            }
-            Long("header-timeout") => {
-                limits.header_timeout = Duration::from_secs(args.value().map_err(err)?.parse().map_err(err)?);
-            }
-            Long("max-connections") => limits.max_connections = args.value().map_err(err)?.parse().map_err(err)?,
-            Value(v) if v == "help" => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            Short('h') | Long("help") => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            Short('V') | Long("version") => {
-                println!("stackjwt-authz {}", env!("CARGO_PKG_VERSION"));
-                std::process::exit(0);
-            }
-            other => return Err(other.unexpected().to_string()),
-        }
-    }
-    if limits.max_connections == 0 {
-        return Err("--max-connections must be at least 1".into());
-    }
-    // Every copy of the secret is wiped once the key is built.
-    let secret = Zeroizing::new(match secret_file {
-        Some(path) => {
-            let contents = Zeroizing::new(
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.to_string_lossy()))?,
-            );
-            secret_from_file(&contents).to_vec()
-        }
-        None => std::env::var_os("STREAM_API_SECRET")
-            .ok_or("set STREAM_API_SECRET or --secret-file to your app's API secret")?
-            .into_encoded_bytes(),
-    });
-    let key = if weak { Key::new_weak(alg, &secret) } else { Key::new(alg, &secret) };
-    let mut key = key.map_err(|e| match e {
-        stackjwt::Error::WeakSecret { min } => {
-            format!("the secret is shorter than {min} bytes: use a longer one, or --weak-secret to accept it")
-        }
-        other => format!("secret: {other}"),
-    })?;
-    if let Some(kid) = kid {
-        key = key.with_kid(&kid).map_err(|e| format!("--kid: {e}"))?;
-    }
-    let auth = StreamAuth::new(key)
-        .leeway(leeway)
-        .require_exp(require_exp)
-        .allow_dev_tokens(allow_dev)
-        .deny_anonymous(deny_anonymous);
-    Ok(Config { listen, metrics, auth, user_id_encoding, forwarded_uri_header, limits })
-}
-
-/// An `IP:PORT` or `HOST:PORT` (resolved now, the first address taken).
-fn address(flag: &str, text: &str) -> Result<SocketAddr, String> {
-    use std::net::ToSocketAddrs as _;
-    if let Ok(addr) = text.parse() {
-        return Ok(addr);
-    }
-    let wants = || format!("{flag} wants IP:PORT or HOST:PORT (127.0.0.1:8080, localhost:8080), not {text:?}");
-    let (_, port) = text.rsplit_once(':').ok_or_else(wants)?;
-    port.parse::<u16>().map_err(|_| wants())?;
-    let mut found = text.to_socket_addrs().map_err(|e| format!("{flag}: cannot resolve {text:?}: {e}"))?;
-    found.next().ok_or_else(|| format!("{flag}: {text:?} resolves to no address"))
-}
 
 /// Completes on the first SIGTERM or SIGINT.
 async fn terminated() {
@@ -193,49 +41,146 @@ async fn terminated() {
     }
 }
 
-async fn run(config: Config) -> std::io::Result<()> {
-    let listener = TcpListener::bind(config.listen).await?;
-    let mut authz = Authz::new(config.auth).user_id_encoding(config.user_id_encoding);
-    if let Some(name) = config.forwarded_uri_header {
-        authz = authz.forwarded_uri_header(name);
+/// What the Redis mirror follows under `config`.
+fn plan(config: &Config) -> Option<Plan> {
+    let redis = config.redis.as_ref()?;
+    let api_keys = if config.api_keys.is_empty() { vec![String::new()] } else { config.api_keys.clone() };
+    Some(Plan { url: redis.url.clone(), api_keys, resync: redis.resync })
+}
+
+fn writer(config: &Config) -> Result<Option<Writer>, String> {
+    config.redis.as_ref().map(|r| Writer::new(&r.url)).transpose()
+}
+
+/// Re-reads the configuration on every SIGHUP; a configuration that does not load leaves the
+/// running one in place.
+#[cfg(unix)]
+async fn reload_on_hangup(
+    flags: Flags,
+    first: (std::net::SocketAddr, Option<std::net::SocketAddr>, Option<std::net::SocketAddr>),
+    authz: Arc<Authz>,
+    admin: Option<Arc<Admin>>,
+    plan_tx: watch::Sender<Option<Plan>>,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: reloads are off");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        let loaded = config::load(&flags).and_then(|c| writer(&c).map(|w| (c, w)));
+        match loaded {
+            Ok((config, writer)) => {
+                if (config.listen, config.admin, config.metrics) != first {
+                    tracing::warn!("listen, admin and metrics addresses change on a restart, not a reload");
+                }
+                authz.freshness().set_max_staleness(config.redis.as_ref().map(|r| r.max_staleness));
+                if let Some(admin) = &admin {
+                    admin.set_redis(writer);
+                }
+                plan_tx.send_if_modified(|p| {
+                    let next = plan(&config);
+                    let changed = *p != next;
+                    *p = next;
+                    changed
+                });
+                authz.reload(config.settings);
+                authz.metrics().count(Event::ReloadOk);
+                tracing::info!(apps = config.api_keys.len().max(1), "configuration reloaded");
+            }
+            Err(msg) => {
+                authz.metrics().count(Event::ReloadError);
+                tracing::error!("reload refused, the previous configuration keeps serving: {msg}");
+            }
+        }
     }
-    let authz = Arc::new(authz);
+}
+
+async fn run(flags: Flags, config: Config) -> std::io::Result<()> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let metrics_listener = match config.metrics {
+        Some(addr) => Some(TcpListener::bind(addr).await?),
+        None => None,
+    };
+    let admin_listener = match config.admin {
+        Some(addr) => Some(TcpListener::bind(addr).await?),
+        None => None,
+    };
+    let limits = config.limits;
+    let first = (config.listen, config.admin, config.metrics);
+    let writer = writer(&config).map_err(std::io::Error::other)?;
+    let (plan_tx, plan_rx) = watch::channel(plan(&config));
+    let max_staleness = config.redis.as_ref().map(|r| r.max_staleness);
+    let authz = Arc::new(Authz::new(config.settings));
+    authz.freshness().set_max_staleness(max_staleness);
+    let (ready_tx, mut ready_rx) = watch::channel(false);
+    tokio::spawn(redis::mirror(Arc::clone(&authz), plan_rx, ready_tx));
+    if let Some(max) = max_staleness {
+        // Serve once revocations are loaded, or (warned) after a few seconds without them.
+        let wait = max.min(Duration::from_secs(5));
+        if tokio::time::timeout(wait, ready_rx.wait_for(|&r| r)).await.is_err() {
+            tracing::warn!("Redis did not answer within {wait:?}: serving, revocations stale until it does");
+        }
+    }
     // The first line on standard output names the bound address (useful with port 0).
     println!("stackjwt-authz listening on http://{}", listener.local_addr()?);
     let (stop, stopped) = watch::channel(false);
     let wait = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|&s| s).await;
     };
-    let metrics = match config.metrics {
-        Some(addr) => {
-            let listener = TcpListener::bind(addr).await?;
-            println!("metrics on http://{}/metrics", listener.local_addr()?);
-            let task = authz::serve_metrics(listener, Arc::clone(&authz), config.limits, wait(stopped.clone()));
-            Some(tokio::spawn(task))
-        }
-        None => None,
-    };
-    tracing::info!(listen = %config.listen, "serving");
+    let mut tasks = Vec::new();
+    if let Some(listener) = metrics_listener {
+        println!("metrics on http://{}/metrics", listener.local_addr()?);
+        tasks.push(tokio::spawn(authz::serve_metrics(listener, Arc::clone(&authz), limits, wait(stopped.clone()))));
+    }
+    let admin = admin_listener.map(|l| (l, Arc::new(Admin::new(Arc::clone(&authz), writer))));
+    let admin_api = admin.as_ref().map(|(_, a)| Arc::clone(a));
+    if let Some((listener, admin)) = admin {
+        println!("admin on http://{}/revoke", listener.local_addr()?);
+        let respond = move |request| {
+            let admin = Arc::clone(&admin);
+            async move { Ok::<_, Infallible>(admin.respond(request).await) }
+        };
+        tasks.push(tokio::spawn(authz::serve_with(listener, limits, wait(stopped.clone()), respond)));
+    }
+    #[cfg(unix)]
+    tokio::spawn(reload_on_hangup(flags, first, Arc::clone(&authz), admin_api, plan_tx));
+    #[cfg(not(unix))]
+    let _ = (flags, first, admin_api, plan_tx);
+    tracing::info!(listen = %first.0, "serving");
     tokio::spawn(async move {
         terminated().await;
         tracing::info!("shutting down");
         let _ = stop.send(true);
     });
-    authz::serve(listener, authz, config.limits, wait(stopped)).await?;
-    if let Some(task) = metrics {
+    authz::serve(listener, authz, limits, wait(stopped)).await?;
+    for task in tasks {
         task.await.map_err(std::io::Error::other)??;
     }
     Ok(())
 }
 
 fn main() -> ExitCode {
-    if std::env::var_os("RUST_LOG").is_some() {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_writer(std::io::stderr)
-            .init();
-    }
-    let config = match parse() {
+    // Info, warnings and errors (reloads, a lost Redis connection) unless RUST_LOG says otherwise.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let flags = match Flags::parse(std::env::args_os().skip(1)) {
+        Ok(Command::Serve(flags)) => *flags,
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("stackjwt-authz {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("error: {msg} (see stackjwt-authz --help)");
+            return ExitCode::from(2);
+        }
+    };
+    let config = match config::load(&flags) {
         Ok(config) => config,
         Err(msg) => {
             eprintln!("error: {msg} (see stackjwt-authz --help)");
@@ -249,7 +194,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    match runtime.block_on(run(flags, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -29,6 +29,7 @@ pub struct Authz {
     pub child: Child,
     pub addr: String,
     pub metrics: Option<String>,
+    pub admin: Option<String>,
 }
 
 impl Authz {
@@ -42,7 +43,7 @@ impl Authz {
         #[allow(clippy::option_env_unwrap)] // a test that starts the server needs --features server
         let bin = option_env!("CARGO_BIN_EXE_stackjwt-authz").expect("stackjwt-authz is built with --features server");
         let mut cmd = Command::new(bin);
-        cmd.args(["--listen", "127.0.0.1:0"]).args(args).env_remove("STREAM_API_SECRET").env_remove("RUST_LOG");
+        cmd.args(["--listen", "127.0.0.1:0"]).args(args).env_remove("STREAM_API_SECRET").env("RUST_LOG", "warn");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -50,13 +51,12 @@ impl Authz {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().unwrap().unwrap();
         let addr = first.rsplit("http://").next().unwrap().to_owned();
-        let metrics = args.contains(&"--metrics").then(|| {
-            let line = lines.next().unwrap().unwrap();
-            line.rsplit("http://").next().unwrap().trim_end_matches("/metrics").to_owned()
-        });
+        let mut next = || lines.next().unwrap().unwrap().rsplit("http://").next().unwrap().to_owned();
+        let metrics = args.contains(&"--metrics").then(|| next().trim_end_matches("/metrics").to_owned());
+        let admin = args.contains(&"--admin").then(|| next().trim_end_matches("/revoke").to_owned());
         // Keep draining standard output so the server never blocks on it.
         std::thread::spawn(move || lines.for_each(drop));
-        Self { child, addr, metrics }
+        Self { child, addr, metrics, admin }
     }
 
     pub fn stderr(&mut self) -> ChildStderr {
@@ -65,9 +65,19 @@ impl Authz {
 
     /// Sends SIGTERM.
     pub fn terminate(&self) {
-        let ok = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap().success();
-        assert!(ok);
+        signal(self.child.id(), "TERM");
     }
+
+    /// Sends SIGHUP (reload).
+    pub fn hangup(&self) {
+        signal(self.child.id(), "HUP");
+    }
+}
+
+/// Sends `SIG<name>` to `pid`.
+pub fn signal(pid: u32, name: &str) {
+    let ok = Command::new("kill").args([&format!("-{name}"), &pid.to_string()]).status().unwrap().success();
+    assert!(ok, "kill -{name} {pid}");
 }
 
 impl Drop for Authz {

@@ -1,0 +1,122 @@
+//! Revocations that change while a server runs: an in-memory mirror of an app's per-user
+//! cutoffs and its app-wide cutoff, read by every check without a lock held across it.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use stackjwt::Revocations;
+
+/// One app's revocations, in memory: per user, "tokens issued before T are revoked" (Stream's
+/// `revoke_tokens_issued_before`), and the same for the whole app (server tokens included).
+///
+/// Whoever owns the source of truth (`stackjwt-authz` mirrors a Redis hash) writes it; every
+/// [`StreamAuth`](crate::StreamAuth) given it with
+/// [`revocation_mirror`](crate::StreamAuth::revocation_mirror) reads it on each check, so a
+/// check costs a hash lookup, never a round trip.
+///
+/// ```
+/// use stackjwt::Revocations as _;
+/// use stackjwt_axum::RevocationMirror;
+///
+/// let mirror = RevocationMirror::default();
+/// mirror.revoke_user("john", Some(1_700_000_000));
+/// assert_eq!(mirror.revoked_before("john"), Some(1_700_000_000));
+/// mirror.revoke_user("john", None); // cleared
+/// assert_eq!(mirror.revoked_before("john"), None);
+/// ```
+#[derive(Debug, Default)]
+pub struct RevocationMirror {
+    users: RwLock<HashMap<String, u64>>,
+    /// The app-wide cutoff; 0 for none (no token is issued before the epoch).
+    cutoff: AtomicU64,
+}
+
+impl RevocationMirror {
+    /// Sets (`Some`) or clears (`None`) one user's cutoff.
+    pub fn revoke_user(&self, user_id: &str, before: Option<u64>) {
+        let mut users = self.users.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match before {
+            Some(t) => {
+                users.insert(user_id.to_owned(), t);
+            }
+            None => {
+                users.remove(user_id);
+            }
+        }
+    }
+
+    /// Sets (`Some`) or clears (`None`) the app-wide cutoff.
+    pub fn set_cutoff(&self, before: Option<u64>) {
+        self.cutoff.store(before.unwrap_or(0), Relaxed);
+    }
+
+    /// The app-wide cutoff, if one is set.
+    #[must_use]
+    pub fn cutoff(&self) -> Option<u64> {
+        Some(self.cutoff.load(Relaxed)).filter(|&t| t != 0)
+    }
+
+    /// Replaces everything at once (after a full read of the source).
+    pub fn replace(&self, users: HashMap<String, u64>, cutoff: Option<u64>) {
+        *self.users.write().unwrap_or_else(std::sync::PoisonError::into_inner) = users;
+        self.set_cutoff(cutoff);
+    }
+
+    /// How many users have a cutoff.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.users.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
+    /// Whether no user has a cutoff.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Revocations for RevocationMirror {
+    fn revoked_before(&self, user_id: &str) -> Option<u64> {
+        self.users.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(user_id).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use stackjwt::{Algorithm, Error, Key};
+
+    use super::*;
+    use crate::{Credentials, StreamAuth};
+
+    #[test]
+    fn a_mirror_revokes_users_and_the_app_while_serving() {
+        let key = Key::new(Algorithm::Hs256, &[7; 32]).unwrap();
+        let mirror = std::sync::Arc::new(RevocationMirror::default());
+        let auth = StreamAuth::new(key.clone()).revoked_before(100).revocation_mirror(mirror.clone());
+        let mut buf = [0u8; 512];
+        let token =
+            |id: &str, iat: u64, buf: &mut [u8; 512]| key.user_token(id, None, Some(iat), buf).unwrap().to_owned();
+        let check = |token: &str| {
+            let c = Credentials { auth_type: Some("jwt".into()), authorization: Some(token.into()) };
+            auth.check_at(&c, 1_000).map(|c| c.kind())
+        };
+        let (john, jane) = (token("john", 500, &mut buf), token("jane", 500, &mut buf));
+        assert_eq!(check(&john), Ok("user"));
+        mirror.revoke_user("john", Some(501));
+        assert_eq!(check(&john), Err(crate::Refusal::Token(Error::Revoked)));
+        assert_eq!(check(&jane), Ok("user"));
+        assert_eq!((mirror.len(), mirror.is_empty()), (1, false));
+        // The app-wide cutoff applies when later than the fixed one, to server tokens too.
+        let server = key.server_token(&mut buf).unwrap().to_owned();
+        mirror.set_cutoff(Some(50));
+        assert_eq!(check(&jane), Ok("user"));
+        mirror.set_cutoff(Some(501));
+        assert_eq!(check(&jane), Err(crate::Refusal::Token(Error::Revoked)));
+        assert_eq!(check(&server), Err(crate::Refusal::Token(Error::Revoked)));
+        mirror.replace(HashMap::new(), None);
+        assert_eq!((check(&john), mirror.cutoff(), mirror.is_empty()), (Ok("user"), None, true));
+    }
+}

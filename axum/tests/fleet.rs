@@ -1,0 +1,585 @@
+//! `stackjwt-authz` as a fleet runs it: several apps from a `--config` file, secret rotation
+//! with SIGHUP, revocations shared through a real `redis-server` (each test starts its own, on
+//! a free port), its faults, and the admin API.
+//!
+//! Without `redis-server` the Redis tests are skipped, and say so; `STACKJWT_REQUIRE_REDIS=1`
+//! (as `.ci/run` sets) makes the skip a failure.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::std_instead_of_core, clippy::arithmetic_side_effects, missing_docs)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Authz, Reply, get, now, raw, signal};
+use stackjwt::{Algorithm, Key};
+
+const SECRET_A: &str = "secret A of app k1, 32 bytes or more";
+const SECRET_B: &str = "secret B of app k1, its replacement";
+const SECRET_2: &str = "the secret of app k2, 32 bytes long!";
+
+fn key(secret: &str) -> Key {
+    Key::new(Algorithm::Hs256, secret.as_bytes()).unwrap()
+}
+
+fn user(secret: &str, id: &str, iat: Option<u64>) -> String {
+    key(secret).user_token(id, None, iat, &mut [0u8; 512]).unwrap().to_owned()
+}
+
+fn server(secret: &str, iat: Option<u64>) -> String {
+    let mut buf = [0u8; 512];
+    match iat {
+        None => key(secret).server_token(&mut buf).unwrap().to_owned(),
+        Some(iat) => key(secret).server_token_with_iat(iat, &mut buf).unwrap().to_owned(),
+    }
+}
+
+/// A check of `token` as a request for `api_key` (in the forwarded URI), as NGINX sends it.
+fn check(addr: &str, api_key: &str, token: &str) -> Reply {
+    let uri = format!("/chat?api_key={api_key}");
+    get(addr, "/", &[("X-Original-URI", &uri), ("stream-auth-type", "jwt"), ("Authorization", token)])
+}
+
+fn refused(r: &Reply, status: u16, message: &str) -> bool {
+    r.status == status && r.json()["message"] == message
+}
+
+/// Polls `f` every 10 ms until it holds or `within` passes; returns the time it took.
+fn eventually(within: Duration, what: &str, mut f: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < within, "not within {within:?}: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    start.elapsed()
+}
+
+/// A directory of its own for one test, removed when dropped.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("stackjwt-fleet-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn write(&self, name: &str, contents: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A config file of two apps (k1: `SECRET_A`, k2: `SECRET_2`), with `extra` at its top.
+fn two_apps(dir: &Dir, extra: &str) -> String {
+    let (a, b) = (dir.write("k1", &format!("{SECRET_A}\n")), dir.write("k2", SECRET_2));
+    dir.write(
+        "stackjwt-authz.toml",
+        &format!(
+            "{extra}\n[[app]]\napi_key = \"k1\"\nsecret_file = \"{a}\"\n\n[[app]]\napi_key = \"k2\"\nsecret_file = \"{b}\"\n"
+        ),
+    )
+}
+
+fn redis_section(redis: &Redis, extra: &str) -> String {
+    format!("[redis]\nurl = \"redis://127.0.0.1:{}/0\"\n{extra}\n", redis.port)
+}
+
+/// A `redis-server` of one test, on a free port, killed when dropped.
+struct Redis {
+    child: Child,
+    port: u16,
+}
+
+impl Redis {
+    /// Starts one, or says why not (`None`: skip the test).
+    fn start() -> Option<Self> {
+        let found =
+            Command::new("redis-server").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success());
+        if !found {
+            assert!(
+                std::env::var("STACKJWT_REQUIRE_REDIS").as_deref() != Ok("1"),
+                "redis-server is not installed and STACKJWT_REQUIRE_REDIS=1"
+            );
+            eprintln!(
+                "skipped: redis-server is not installed (apt-get install redis-server); set STACKJWT_REQUIRE_REDIS=1 to fail instead"
+            );
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Some(Self::on(port))
+    }
+
+    fn on(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let redis = Self { child, port };
+        eventually(Duration::from_secs(10), "redis-server answers", || {
+            redis.try_cli(&["PING"]).as_deref() == Some("PONG")
+        });
+        redis
+    }
+
+    fn try_cli(&self, args: &[&str]) -> Option<String> {
+        let out = Command::new("redis-cli").args(["-p", &self.port.to_string()]).args(args).output().ok()?;
+        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    fn cli(&self, args: &[&str]) -> String {
+        self.try_cli(args).unwrap_or_else(|| panic!("redis-cli {args:?} failed"))
+    }
+
+    /// Kills it and starts a new, empty one on the same port.
+    fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let fresh = Self::on(self.port);
+        *self = fresh;
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        // Continued first, in case a test stopped it (and it may be gone).
+        let _ = Command::new("kill").args(["-CONT", &self.child.id().to_string()]).stderr(Stdio::null()).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `POST /revoke?api_key=K` on an admin listener, with `token` as the caller's.
+fn revoke(admin: &str, api_key: &str, token: &str, body: &str) -> Reply {
+    let request = format!(
+        "POST /revoke?api_key={api_key} HTTP/1.1\r\nHost: admin\r\nConnection: close\r\nstream-auth-type: jwt\r\n\
+         Authorization: {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    raw(admin, request.as_bytes())
+}
+
+fn metric(s: &Authz, line_start: &str) -> u64 {
+    let page = get(s.metrics.as_ref().unwrap(), "/metrics", &[]).body;
+    let line = page.lines().find(|l| l.starts_with(line_start)).unwrap_or_else(|| panic!("no {line_start} in\n{page}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn apps_are_chosen_by_their_api_key() {
+    let dir = Dir::new("apps");
+    let config = two_apps(&dir, "");
+    let s = Authz::start_with(&["--config", &config, "--metrics", "127.0.0.1:0"], &[]);
+    let (k1, k2) = (user(SECRET_A, "john", None), user(SECRET_2, "jane", None));
+    assert_eq!(check(&s.addr, "k1", &k1).header("x-stream-user-id"), Some("john"));
+    assert_eq!(check(&s.addr, "k2", &k2).header("x-stream-user-id"), Some("jane"));
+    // Another app's token, and an api_key no app has, or none (two apps: which?).
+    assert!(refused(&check(&s.addr, "k2", &k1), 401, "signature mismatch"));
+    let unknown = "api_key missing or not one of this server's apps";
+    assert!(refused(&check(&s.addr, "k3", &k1), 401, unknown));
+    let r = get(&s.addr, "/", &[("stream-auth-type", "jwt"), ("Authorization", &k1)]);
+    assert!(refused(&r, 401, unknown));
+    assert_eq!(r.json()["code"], 5);
+    // The request's own query, when no forwarded URI comes (Envoy), and query credentials.
+    let r = get(&s.addr, "/connect?api_key=k2", &[("stream-auth-type", "jwt"), ("Authorization", &k2)]);
+    assert_eq!(r.status, 200);
+    let r = get(&s.addr, &format!("/connect?api_key=k1&stream-auth-type=jwt&authorization={k1}"), &[]);
+    assert_eq!(r.header("x-stream-user-id"), Some("john"));
+    assert!(refused(&get(&s.addr, "/?api_key=k1&api_key=k2", &[]), 401, "duplicate api_key query parameter"));
+    for line in [
+        r#"stackjwt_authz_requests_total{app="k1",outcome="allowed",principal="user"} "#,
+        r#"stackjwt_authz_requests_total{app="k2",outcome="allowed",principal="user"} "#,
+        r#"stackjwt_authz_requests_total{app="k2",outcome="refused",code="43"} "#,
+        r#"stackjwt_authz_requests_total{app="unknown",outcome="refused",code="5"} "#,
+    ] {
+        let want = if line.contains("unknown") {
+            3
+        } else if line.contains("43") {
+            1
+        } else {
+            2
+        };
+        assert_eq!(metric(&s, line), want, "{line}");
+    }
+
+    // One named app: no api_key selects it, another is refused.
+    let one = dir
+        .write("one.toml", &format!("[[app]]\napi_key = \"k1\"\nsecret_file = \"{}\"\n", dir.0.join("k1").display()));
+    let s = Authz::start_with(&["--config", &one], &[]);
+    assert_eq!(get(&s.addr, "/", &[("stream-auth-type", "jwt"), ("Authorization", &k1)]).status, 200);
+    assert_eq!(check(&s.addr, "k1", &k1).status, 200);
+    assert!(refused(&check(&s.addr, "k2", &k1), 401, unknown));
+}
+
+#[test]
+fn bad_configurations_are_refused_at_start_with_what_to_fix() {
+    let dir = Dir::new("bad");
+    let secret = dir.write("secret", SECRET_A);
+    let short = dir.write("short", "short");
+    let bin = env!("CARGO_BIN_EXE_stackjwt-authz");
+    let run = |toml: &str, flags: &[&str]| {
+        let config = dir.write("c.toml", toml);
+        let out = Command::new(bin).args(["--config", &config]).args(flags).stdin(Stdio::null()).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{toml}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let app = format!("[[app]]\napi_key = \"k1\"\nsecret_file = \"{secret}\"\n");
+    for (toml, flags, says) in [
+        ("listen = ", &[][..], "c.toml"),
+        ("lisen = \"127.0.0.1:1\"", &[], "unknown field `lisen`"),
+        ("leeway = 5", &[], "the file has no [[app]]"),
+        (&*format!("{app}{app}"), &[], "api_key \"k1\" has two [[app]] entries"),
+        (
+            &*format!("[redis]\nurl = \"redis://h\"\nunavailable = \"maybe\"\n{app}"),
+            &[],
+            "unavailable wants \"deny\" or \"allow\"",
+        ),
+        (&*format!("[redis]\nurl = \"http://h\"\n{app}"), &[], "[redis] url wants redis://"),
+        (&*format!("[redis]\nurl = \"redis://h\"\nmax_staleness = 0\n{app}"), &[], "at least 1"),
+        (&*format!("[[app]]\napi_key = \"k 1\"\nsecret_file = \"{secret}\"\n"), &[], "visible ASCII"),
+        (&*format!("[[app]]\napi_key = \"unknown\"\nsecret_file = \"{secret}\"\n"), &[], "rename it"),
+        (
+            &*format!("[[app]]\napi_key = \"k1\"\nsecret_file = \"{short}\"\n"),
+            &[],
+            "or weak_secret = true in its [[app]] to accept it",
+        ),
+        (
+            &*format!("[[app]]\napi_key = \"k1\"\nsecret_file = \"{secret}\"\nalg = \"rs256\"\n"),
+            &[],
+            "unknown algorithm",
+        ),
+        ("[[app]]\napi_key = \"k1\"\nsecret_file = \"/nonexistent/k1\"\n", &[], "cannot read /nonexistent/k1"),
+        (&*app, &["--secret-file", &secret], "with [[app]] in the file, set them there"),
+        (&*format!("admin = \"127.0.0.1:7001\"\nlisten = \"127.0.0.1:7001\"\n{app}"), &[], "an address of its own"),
+    ] {
+        let err = run(toml, flags);
+        assert!(err.contains(says), "{toml:?}: {err}");
+    }
+}
+
+/// Rotation: the new secret with the previous one also accepted, then the previous dropped,
+/// and broken files kept out; all by SIGHUP, while a client checks a token non-stop.
+#[test]
+fn secrets_rotate_on_sighup_without_a_failed_request() {
+    let dir = Dir::new("rotate");
+    let (a, b) = (dir.write("a", SECRET_A), dir.write("b", SECRET_B));
+    let write = |current: &str, previous: Option<&str>| {
+        let previous = previous.map(|p| format!("previous_secret_file = \"{p}\"\n")).unwrap_or_default();
+        dir.write("c.toml", &format!("[[app]]\napi_key = \"k1\"\nsecret_file = \"{current}\"\n{previous}"))
+    };
+    let config = write(&a, None);
+    let mut s = Authz::start_with(&["--config", &config, "--metrics", "127.0.0.1:0"], &[]);
+    let (old, new) = (user(SECRET_A, "john", None), user(SECRET_B, "john", None));
+    assert_eq!(check(&s.addr, "k1", &old).status, 200);
+    assert!(refused(&check(&s.addr, "k1", &new), 401, "signature mismatch"));
+
+    // A token of the secret that stays valid throughout is checked non-stop.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hammer = {
+        let (addr, stop, token) = (s.addr.clone(), stop.clone(), old.clone());
+        std::thread::spawn(move || {
+            let (mut ok, mut failed) = (0u32, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let r = check(&addr, "k1", &token);
+                if r.status == 200 { ok += 1 } else { failed.push(r.body) }
+            }
+            (ok, failed)
+        })
+    };
+    write(&b, Some(&a));
+    s.hangup();
+    eventually(Duration::from_secs(5), "the new secret is accepted", || check(&s.addr, "k1", &new).status == 200);
+    assert_eq!(check(&s.addr, "k1", &old).status, 200, "the previous secret is still accepted");
+    // Broken files are kept out: the running configuration stays.
+    for broken in ["[[app]\n", "[[app]]\napi_key = \"k1\"\nsecret_file = \"/nonexistent\"\n"] {
+        dir.write("c.toml", broken);
+        s.hangup();
+    }
+    eventually(Duration::from_secs(5), "two reloads refused", || {
+        metric(&s, "stackjwt_authz_config_reloads_total{result=\"error\"}") == 2
+    });
+    assert_eq!(check(&s.addr, "k1", &new).status, 200);
+    assert_eq!(check(&s.addr, "k1", &old).status, 200);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (ok, failed) = hammer.join().unwrap();
+    assert!(failed.is_empty() && ok > 0, "{ok} passed, failed: {failed:?}");
+    // The previous secret dropped.
+    write(&b, None);
+    s.hangup();
+    eventually(Duration::from_secs(5), "the previous secret is refused", || check(&s.addr, "k1", &old).status == 401);
+    assert_eq!(check(&s.addr, "k1", &new).status, 200);
+    assert_eq!(metric(&s, "stackjwt_authz_config_reloads_total{result=\"ok\"}"), 2);
+    // Why each reload was refused is in the log.
+    s.terminate();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut s.stderr(), &mut log).unwrap();
+    assert!(log.contains("reload refused") && log.contains("cannot read /nonexistent"), "{log}");
+    assert!(!log.contains(SECRET_A) && !log.contains(SECRET_B), "{log}");
+}
+
+#[test]
+fn a_token_with_a_kid_goes_to_the_key_that_names_it() {
+    let dir = Dir::new("kid");
+    let (a, b) = (dir.write("a", SECRET_A), dir.write("b", SECRET_B));
+    let config = dir.write(
+        "c.toml",
+        &format!(
+            "[[app]]\napi_key = \"k1\"\nsecret_file = \"{b}\"\nkid = \"2026-12\"\nprevious_secret_file = \"{a}\"\nprevious_kid = \"2026-11\"\n"
+        ),
+    );
+    let s = Authz::start_with(&["--config", &config], &[]);
+    let token = |secret: &str, kid: &str| {
+        key(secret).with_kid(kid).unwrap().user_token("john", None, None, &mut [0u8; 512]).unwrap().to_owned()
+    };
+    assert_eq!(check(&s.addr, "k1", &token(SECRET_B, "2026-12")).status, 200);
+    assert_eq!(check(&s.addr, "k1", &token(SECRET_A, "2026-11")).status, 200);
+    assert!(refused(&check(&s.addr, "k1", &token(SECRET_A, "2026-12")), 401, "signature mismatch"));
+    assert!(refused(&check(&s.addr, "k1", &token(SECRET_B, "2026-10")), 401, "unknown key id"));
+}
+
+/// The admin API on one instance revokes; the other refuses within a second. A backend's own
+/// HSET + PUBLISH, and the app-wide cutoffs, reach both.
+#[test]
+fn revocations_reach_every_instance() {
+    let Some(redis) = Redis::start() else { return };
+    let dir = Dir::new("revoke");
+    let config = two_apps(&dir, &redis_section(&redis, "max_staleness = 5"));
+    let one = Authz::start_with(&["--config", &config, "--admin", "127.0.0.1:0"], &[]);
+    let two = Authz::start_with(&["--config", &config, "--metrics", "127.0.0.1:0"], &[]);
+    let admin = one.admin.as_ref().unwrap();
+    let iat = now() - 10;
+    let (john, jane) = (user(SECRET_A, "john", Some(iat)), user(SECRET_A, "jane", Some(iat)));
+    let k2_john = user(SECRET_2, "john", Some(iat));
+    for s in [&one, &two] {
+        assert_eq!(check(&s.addr, "k1", &john).status, 200);
+    }
+
+    // The admin API: written to Redis, refused by the other instance within a second.
+    let r = revoke(
+        admin,
+        "k1",
+        &server(SECRET_A, None),
+        &format!(r#"{{"user_id":"john","revoke_tokens_issued_before":{}}}"#, iat + 1),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["revoke_tokens_issued_before"], iat + 1);
+    assert_eq!(redis.cli(&["HGET", "stackjwt:k1:revoked", "john"]), (iat + 1).to_string());
+    let took = eventually(Duration::from_secs(1), "the other instance refuses", || {
+        refused(&check(&two.addr, "k1", &john), 401, "token revoked")
+    });
+    eprintln!("revocation seen by the other instance after {took:?}");
+    assert!(refused(&check(&one.addr, "k1", &john), 401, "token revoked"), "and at once on the one written to");
+    assert_eq!(check(&two.addr, "k1", &jane).status, 200, "only john");
+    assert_eq!(check(&two.addr, "k2", &k2_john).status, 200, "only in app k1");
+    let fresh = user(SECRET_A, "john", Some(iat + 1));
+    assert_eq!(check(&two.addr, "k1", &fresh).status, 200, "a token issued at the cutoff passes");
+    assert_eq!(metric(&two, r#"stackjwt_authz_revocations{app="k1"}"#), 1);
+    // Cleared with null; RFC 3339 times as Stream's API takes them.
+    let r = revoke(admin, "k1", &server(SECRET_A, None), r#"{"user_id":"john","revoke_tokens_issued_before":null}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+    eventually(Duration::from_secs(1), "cleared", || check(&two.addr, "k1", &john).status == 200);
+    let r = revoke(
+        admin,
+        "k1",
+        &server(SECRET_A, None),
+        r#"{"user_id":"jane","revoke_tokens_issued_before":"2100-01-01T00:00:00Z"}"#,
+    );
+    assert_eq!(r.json()["revoke_tokens_issued_before"], 4_102_444_800u64);
+    eventually(Duration::from_secs(1), "jane revoked", || check(&two.addr, "k1", &jane).status == 401);
+
+    // A backend's own HSET + PUBLISH.
+    let ann = user(SECRET_2, "ann", Some(iat));
+    assert_eq!(check(&two.addr, "k2", &ann).status, 200);
+    redis.cli(&["HSET", "stackjwt:k2:revoked", "ann", &(iat + 5).to_string()]);
+    redis.cli(&["PUBLISH", "stackjwt:k2:revocations", "ann"]);
+    eventually(Duration::from_secs(1), "a backend's revocation", || {
+        refused(&check(&two.addr, "k2", &ann), 401, "token revoked")
+    });
+
+    // App-wide: the string, announced with an empty message; server tokens included.
+    let k2_server = server(SECRET_2, Some(iat));
+    assert_eq!(check(&two.addr, "k2", &k2_server).status, 200);
+    redis.cli(&["SET", "stackjwt:k2:revoked_before", &(iat + 1).to_string()]);
+    redis.cli(&["PUBLISH", "stackjwt:k2:revocations", ""]);
+    eventually(Duration::from_secs(1), "app-wide cutoff", || check(&two.addr, "k2", &k2_server).status == 401);
+    assert_eq!(check(&two.addr, "k2", &k2_john).status, 401);
+    assert_eq!(check(&two.addr, "k1", &jane).status, 401, "k1 has its own");
+    assert_eq!(check(&two.addr, "k2", &user(SECRET_2, "bob", Some(iat + 2))).status, 200);
+    // The admin API's app-wide cutoff, and a value that is not seconds (fails closed).
+    let r = revoke(
+        admin,
+        "k1",
+        &server(SECRET_A, Some(iat + 3)),
+        &format!(r#"{{"revoke_tokens_issued_before":{}}}"#, iat + 2),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(redis.cli(&["GET", "stackjwt:k1:revoked_before"]), (iat + 2).to_string());
+    eventually(Duration::from_secs(1), "k1 app-wide", || check(&two.addr, "k1", &fresh).status == 401);
+    redis.cli(&["HSET", "stackjwt:k2:revoked", "zoe", "yesterday"]);
+    redis.cli(&["PUBLISH", "stackjwt:k2:revocations", "zoe"]);
+    let zoe = user(SECRET_2, "zoe", Some(now()));
+    eventually(Duration::from_secs(1), "an unreadable value revokes", || check(&two.addr, "k2", &zoe).status == 401);
+}
+
+/// The config file's `revoked_before` and Redis' cutoff: the later one wins; a restarted
+/// instance loads what Redis holds.
+#[test]
+fn the_later_app_wide_cutoff_wins_and_a_new_instance_loads_redis() {
+    let Some(redis) = Redis::start() else { return };
+    let dir = Dir::new("cutoffs");
+    let iat = now() - 100;
+    let secret = dir.write("k1", SECRET_A);
+    let config = dir.write(
+        "c.toml",
+        &format!(
+            "{}[[app]]\napi_key = \"k1\"\nsecret_file = \"{secret}\"\nrevoked_before = {}\n",
+            redis_section(&redis, ""),
+            iat + 10
+        ),
+    );
+    redis.cli(&["SET", "stackjwt:k1:revoked_before", &(iat + 5).to_string()]);
+    redis.cli(&["HSET", "stackjwt:k1:revoked", "john", &(iat + 50).to_string()]);
+    let s = Authz::start_with(&["--config", &config], &[]);
+    assert_eq!(check(&s.addr, "k1", &user(SECRET_A, "ann", Some(iat + 9))).status, 401, "the file's is later");
+    assert_eq!(check(&s.addr, "k1", &user(SECRET_A, "ann", Some(iat + 10))).status, 200);
+    assert_eq!(check(&s.addr, "k1", &user(SECRET_A, "john", Some(iat + 49))).status, 401, "loaded at start");
+    redis.cli(&["SET", "stackjwt:k1:revoked_before", &(iat + 20).to_string()]);
+    redis.cli(&["PUBLISH", "stackjwt:k1:revocations", ""]);
+    eventually(Duration::from_secs(1), "Redis' is later", || {
+        check(&s.addr, "k1", &user(SECRET_A, "ann", Some(iat + 10))).status == 401
+    });
+}
+
+/// Redis hung (SIGSTOP), then killed: after `max_staleness`, user and server tokens get 503
+/// (anonymous callers are served); back to normal once Redis answers again, without a
+/// restart. With `unavailable = "allow"`, served from the last mirror, and counted.
+#[test]
+fn a_stale_mirror_fails_closed_then_recovers() {
+    let Some(mut redis) = Redis::start() else { return };
+    let dir = Dir::new("stale");
+    let deny = two_apps(&dir, &redis_section(&redis, "max_staleness = 1"));
+    let s = Authz::start_with(&["--config", &deny, "--metrics", "127.0.0.1:0"], &[]);
+    let allow_config = dir.write(
+        "allow.toml",
+        &std::fs::read_to_string(&deny)
+            .unwrap()
+            .replace("max_staleness = 1", "max_staleness = 1\nunavailable = \"allow\""),
+    );
+    let allow = Authz::start_with(&["--config", &allow_config, "--metrics", "127.0.0.1:0"], &[]);
+    let token = user(SECRET_A, "john", Some(now()));
+    let anonymous = || get(&s.addr, "/?api_key=k1", &[("stream-auth-type", "anonymous")]);
+    assert_eq!(check(&s.addr, "k1", &token).status, 200);
+    assert_eq!(metric(&s, "stackjwt_authz_revocations_stale"), 0);
+
+    for fault in ["SIGSTOP", "kill"] {
+        if fault == "SIGSTOP" {
+            signal(redis.child.id(), "STOP");
+        } else {
+            let _ = redis.child.kill();
+            let _ = redis.child.wait();
+        }
+        let took = eventually(Duration::from_secs(5), "503 once stale", || check(&s.addr, "k1", &token).status == 503);
+        eprintln!("{fault}: 503 after {took:?}");
+        let r = check(&s.addr, "k1", &token);
+        assert!(refused(&r, 503, "revocations unavailable, retry"), "{r:?}");
+        assert_eq!(r.json()["code"], -1);
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(check(&s.addr, "k2", &server(SECRET_2, None)).status, 503, "server tokens too");
+        assert_eq!(anonymous().status, 200, "anonymous callers are served");
+        assert_eq!(check(&s.addr, "k1", "bad").status, 401, "a bad token is still a 401");
+        assert_eq!(metric(&s, "stackjwt_authz_revocations_stale"), 1);
+        eventually(Duration::from_secs(5), "allow: stale too", || {
+            metric(&allow, "stackjwt_authz_revocations_stale") == 1
+        });
+        assert_eq!(check(&allow.addr, "k1", &token).status, 200, "allow: served from the mirror");
+        assert!(metric(&allow, "stackjwt_authz_served_stale_total") > 0);
+        if fault == "SIGSTOP" {
+            signal(redis.child.id(), "CONT");
+        } else {
+            redis.restart();
+        }
+        let took = eventually(Duration::from_secs(10), "served again", || check(&s.addr, "k1", &token).status == 200);
+        eprintln!("{fault}: served again {took:?} after Redis was back");
+        assert_eq!(metric(&s, "stackjwt_authz_revocations_stale"), 0);
+    }
+    assert!(metric(&s, "stackjwt_authz_revocation_resyncs_total") >= 3, "a full read on every reconnection");
+}
+
+/// A subscription cut by the server (`CLIENT KILL TYPE pubsub`): the revocation published
+/// while it was down is seen after the resubscribe (and its full read).
+#[test]
+fn a_cut_subscription_is_made_again() {
+    let Some(redis) = Redis::start() else { return };
+    let dir = Dir::new("cut");
+    let config = two_apps(&dir, &redis_section(&redis, "max_staleness = 5"));
+    let s = Authz::start_with(&["--config", &config], &[]);
+    let token = user(SECRET_A, "john", Some(now() - 10));
+    assert_eq!(check(&s.addr, "k1", &token).status, 200);
+    let killed = redis.cli(&["CLIENT", "KILL", "TYPE", "pubsub"]);
+    assert_eq!(killed, "1", "one subscription was cut");
+    redis.cli(&["HSET", "stackjwt:k1:revoked", "john", &now().to_string()]);
+    redis.cli(&["PUBLISH", "stackjwt:k1:revocations", "john"]);
+    let took =
+        eventually(Duration::from_secs(3), "seen after the resubscribe", || check(&s.addr, "k1", &token).status == 401);
+    eprintln!("seen {took:?} after the cut");
+    eventually(Duration::from_secs(3), "subscribed again", || {
+        redis.cli(&["PUBSUB", "NUMSUB", "stackjwt:k1:revocations"]).ends_with('1')
+    });
+}
+
+#[test]
+fn the_admin_api_takes_only_a_server_token_of_the_app() {
+    let dir = Dir::new("admin");
+    let config = two_apps(&dir, "");
+    let s = Authz::start_with(&["--config", &config, "--admin", "127.0.0.1:0"], &[]);
+    let admin = s.admin.as_ref().unwrap();
+    let body = r#"{"user_id":"john","revoke_tokens_issued_before":2000000000}"#;
+    let status = |r: Reply| (r.status, r.json()["code"].as_i64().unwrap());
+    assert_eq!(status(revoke(admin, "k1", &user(SECRET_A, "john", None), body)), (403, 17), "a user token");
+    assert_eq!(status(revoke(admin, "k1", &server(SECRET_2, None), body)), (401, 43), "another app's");
+    assert_eq!(status(revoke(admin, "k1", "not.a.token", body)), (401, 5), "a bad one");
+    assert_eq!(status(revoke(admin, "k9", &server(SECRET_A, None), body)), (401, 5), "an unknown app");
+    assert_eq!(status(revoke(admin, "", &server(SECRET_A, None), body)), (401, 5), "no app (two configured)");
+    let anonymous = "POST /revoke?api_key=k1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}";
+    assert_eq!(raw(admin, anonymous.as_bytes()).status, 401);
+    let server_token = server(SECRET_A, None);
+    for bad in [
+        "",
+        "{",
+        r#"{"user_id":"john"}"#,
+        r#"{"user_id":"","revoke_tokens_issued_before":1}"#,
+        r#"{"user_id":"john","revoke_tokens_issued_before":"yesterday"}"#,
+        r#"{"user_id":"john","revoke_tokens_issued_before":-1}"#,
+        r#"{"user_id":"john","revoke_tokens_issued_before":1,"extra":1}"#,
+    ] {
+        let r = revoke(admin, "k1", &server_token, bad);
+        assert_eq!((r.status, r.json()["code"].as_i64()), (400, Some(4)), "{bad}: {}", r.body);
+    }
+    let r = raw(admin, b"GET /revoke HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
+    assert_eq!(
+        raw(admin, b"POST /other HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").status,
+        404
+    );
+    // Without [redis], this instance's memory only.
+    let john = user(SECRET_A, "john", Some(now()));
+    assert_eq!(check(&s.addr, "k1", &john).status, 200);
+    assert_eq!(revoke(admin, "k1", &server_token, body).status, 200);
+    assert!(refused(&check(&s.addr, "k1", &john), 401, "token revoked"));
+    // The check listener has no admin API: a POST there is a check like any other.
+    let r = revoke(&s.addr, "k1", &server_token, r#"{"user_id":"jane","revoke_tokens_issued_before":2000000000}"#);
+    assert_eq!(r.header("x-stream-principal"), Some("server"));
+    assert_eq!(check(&s.addr, "k1", &user(SECRET_A, "jane", Some(now()))).status, 200);
+}

@@ -1,0 +1,438 @@
+//! What the module decides, apart from NGINX: the directives' values, their inheritance, and
+//! the check of one request's credentials. Tested without NGINX; `module.rs` feeds it.
+
+use std::fmt::Write as _;
+
+use stackjwt::{Algorithm, Error, Key, Principal, VERIFY_SCRATCH_LEN, Verifier, secret_from_file};
+use zeroize::Zeroizing;
+
+/// Where a token may come from besides the headers (`stackjwt_query_tokens`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueryTokens {
+    /// Never from the query.
+    Off,
+    /// From the query of WebSocket upgrades (`Upgrade: websocket`) without credential headers.
+    WebSocket,
+    /// From the query of any request without credential headers.
+    Always,
+}
+
+/// One block's directives (`None`: not set here, inherited), and the keys built from them.
+#[derive(Debug, Default)]
+pub struct Settings {
+    /// `stackjwt on | off`.
+    pub enabled: Option<bool>,
+    /// `stackjwt_secret_file`: its path and the secret it held at configuration load.
+    pub secret: Option<Secret>,
+    /// `stackjwt_previous_secret_file`.
+    pub previous: Option<Secret>,
+    /// `stackjwt_alg`.
+    pub alg: Option<Algorithm>,
+    /// `stackjwt_weak_secret on`.
+    pub weak: Option<bool>,
+    /// `stackjwt_leeway`.
+    pub leeway: Option<u64>,
+    /// `stackjwt_require_exp`.
+    pub require_exp: Option<bool>,
+    /// `stackjwt_allow_anonymous` (default on).
+    pub allow_anonymous: Option<bool>,
+    /// `stackjwt_allow_dev` (default off).
+    pub allow_dev: Option<bool>,
+    /// `stackjwt_query_tokens` (default websocket).
+    pub query: Option<QueryTokens>,
+    /// The current and previous keys, built by [`merge`](Self::merge).
+    keys: Option<(Key, Option<Key>)>,
+}
+
+/// A secret read from a file, wiped when dropped.
+#[derive(Clone)]
+pub struct Secret {
+    /// The file, for messages.
+    pub path: String,
+    bytes: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secret").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl Secret {
+    /// Reads `path`, trimmed as the `stackjwt` command trims ([`secret_from_file`]).
+    ///
+    /// # Errors
+    /// A message naming the file.
+    pub fn read(path: &str) -> Result<Self, String> {
+        let contents = Zeroizing::new(std::fs::read(path).map_err(|e| format!("cannot read \"{path}\": {e}"))?);
+        let bytes = Zeroizing::new(secret_from_file(&contents).to_vec());
+        Ok(Self { path: path.to_owned(), bytes })
+    }
+}
+
+/// A directive's `on | off`.
+///
+/// # Errors
+/// A message saying what it wants.
+pub fn on_off(value: &[u8]) -> Result<bool, String> {
+    match value {
+        b"on" => Ok(true),
+        b"off" => Ok(false),
+        other => Err(format!("wants on or off, not \"{}\"", String::from_utf8_lossy(other).escape_debug())),
+    }
+}
+
+/// `stackjwt_alg`'s value.
+///
+/// # Errors
+/// A message naming the algorithms.
+pub fn algorithm(value: &[u8]) -> Result<Algorithm, String> {
+    match value.to_ascii_lowercase().as_slice() {
+        b"hs256" => Ok(Algorithm::Hs256),
+        b"hs384" => Ok(Algorithm::Hs384),
+        b"hs512" => Ok(Algorithm::Hs512),
+        other => Err(format!(
+            "unknown algorithm \"{}\": use hs256, hs384 or hs512",
+            String::from_utf8_lossy(other).escape_debug()
+        )),
+    }
+}
+
+/// `stackjwt_leeway`'s value: whole seconds, up to a day.
+///
+/// # Errors
+/// A message saying what it wants.
+pub fn seconds(value: &[u8]) -> Result<u64, String> {
+    std::str::from_utf8(value)
+        .ok()
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse().ok())
+        .filter(|&s| s <= 86_400)
+        .ok_or_else(|| {
+            format!("wants whole seconds up to 86400, not \"{}\"", String::from_utf8_lossy(value).escape_debug())
+        })
+}
+
+/// `stackjwt_query_tokens`' value.
+///
+/// # Errors
+/// A message naming the values.
+pub fn query_tokens(value: &[u8]) -> Result<QueryTokens, String> {
+    match value {
+        b"off" => Ok(QueryTokens::Off),
+        b"websocket" => Ok(QueryTokens::WebSocket),
+        b"always" => Ok(QueryTokens::Always),
+        other => {
+            Err(format!("wants off, websocket or always, not \"{}\"", String::from_utf8_lossy(other).escape_debug()))
+        }
+    }
+}
+
+impl Settings {
+    /// Takes what this block does not set from `parent`, then builds the keys.
+    ///
+    /// # Errors
+    /// A message for a secret that makes no key (too short, say), or `stackjwt on` without
+    /// a secret.
+    pub fn merge(&mut self, parent: &Self) -> Result<(), String> {
+        let own_keys = self.secret.is_some() || self.previous.is_some() || self.alg.is_some() || self.weak.is_some();
+        self.enabled = self.enabled.or(parent.enabled);
+        self.secret = self.secret.take().or_else(|| parent.secret.clone());
+        self.previous = self.previous.take().or_else(|| parent.previous.clone());
+        self.alg = self.alg.or(parent.alg);
+        self.weak = self.weak.or(parent.weak);
+        self.leeway = self.leeway.or(parent.leeway);
+        self.require_exp = self.require_exp.or(parent.require_exp);
+        self.allow_anonymous = self.allow_anonymous.or(parent.allow_anonymous);
+        self.allow_dev = self.allow_dev.or(parent.allow_dev);
+        self.query = self.query.or(parent.query);
+        if !own_keys && parent.keys.is_some() {
+            self.keys.clone_from(&parent.keys);
+            return Ok(());
+        }
+        let Some(secret) = &self.secret else {
+            if self.enabled == Some(true) {
+                return Err("\"stackjwt on\" needs \"stackjwt_secret_file\"".into());
+            }
+            return Ok(());
+        };
+        let alg = self.alg.unwrap_or(Algorithm::Hs256);
+        let weak = self.weak.unwrap_or(false);
+        let key = |s: &Secret| {
+            let key = if weak { Key::new_weak(alg, &s.bytes) } else { Key::new(alg, &s.bytes) };
+            key.map_err(|e| match e {
+                Error::WeakSecret { min } => format!(
+                    "the secret in \"{}\" is shorter than {min} bytes: use a longer one, or \"stackjwt_weak_secret on\" to accept it",
+                    s.path
+                ),
+                other => format!("the secret in \"{}\": {other}", s.path),
+            })
+        };
+        let current = key(secret)?;
+        let previous = self.previous.as_ref().map(key).transpose()?;
+        self.keys = Some((current, previous));
+        Ok(())
+    }
+
+    /// Whether requests here are checked.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        self.enabled == Some(true) && self.keys.is_some()
+    }
+
+    /// Where tokens may come from besides the headers.
+    #[must_use]
+    pub fn query(&self) -> QueryTokens {
+        self.query.unwrap_or(QueryTokens::WebSocket)
+    }
+}
+
+/// The request's parts a check reads.
+#[derive(Debug, Default)]
+pub struct Credentials<'r> {
+    /// `Authorization` values (more than one is refused).
+    pub authorization: Vec<&'r [u8]>,
+    /// `stream-auth-type` values.
+    pub auth_type: Vec<&'r [u8]>,
+    /// Whether the request asks for a WebSocket upgrade.
+    pub websocket: bool,
+    /// The query string (after `?`), raw.
+    pub query: &'r [u8],
+}
+
+/// Who a request comes from, once allowed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Allowed {
+    /// `user`, `server`, `dev` or `anonymous` (`$stackjwt_principal`).
+    pub principal: &'static str,
+    /// The user id (`$stackjwt_user_id`), for users and dev tokens.
+    pub user_id: Option<String>,
+    /// The token's `exp` (`$stackjwt_exp`).
+    pub exp: Option<u64>,
+}
+
+/// A refusal: status and Stream's JSON body.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refused {
+    /// 401, or 500 for the verifier's own faults.
+    pub status: u16,
+    /// `{"code":..,"message":..,"StatusCode":..}`.
+    pub body: String,
+}
+
+fn refused(code: i32, message: &str, status: u16) -> Refused {
+    let mut body = String::with_capacity(64);
+    let _ = write!(body, r#"{{"code":{code},"message":"{message}","StatusCode":{status}}}"#);
+    Refused { status, body }
+}
+
+fn token_refusal(e: Error) -> Refused {
+    let mut out = [0u8; 256];
+    match e.stream_json(&mut out) {
+        Ok(body) => Refused { status: e.http_status(), body: body.to_owned() },
+        Err(_) => refused(-1, "internal error", 500),
+    }
+}
+
+/// The one value of a credential, visible ASCII.
+fn single<'r>(values: &[&'r [u8]], name: &str) -> Result<Option<&'r str>, Refused> {
+    match values {
+        [] => Ok(None),
+        [one] if one.iter().all(|b| matches!(b, b' '..=b'~')) => Ok(std::str::from_utf8(one).ok().map(str::trim)),
+        [_] => Err(refused(5, &format!("{name} header is not visible ascii"), 401)),
+        _ => Err(refused(5, &format!("duplicate {name} header"), 401)),
+    }
+}
+
+/// `application/x-www-form-urlencoded` decoding of one query value.
+fn decode(value: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let mut out = Vec::with_capacity(value.len());
+    let mut i = 0;
+    while let Some(&b) = value.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => match (value.get(i + 1).copied().and_then(hex), value.get(i + 2).copied().and_then(hex)) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The credentials in a query string: `authorization` and `stream-auth-type`, decoded.
+fn from_query(query: &[u8]) -> Result<(Option<String>, Option<String>), Refused> {
+    let (mut authorization, mut auth_type) = (None, None);
+    for pair in query.split(|&b| b == b'&') {
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(eq) => (decode(&pair[..eq]), &pair[eq + 1..]),
+            None => (decode(pair), &b""[..]),
+        };
+        let (slot, label) = match name.as_slice() {
+            b"authorization" => (&mut authorization, "authorization"),
+            b"stream-auth-type" => (&mut auth_type, "stream-auth-type"),
+            _ => continue,
+        };
+        let value = String::from_utf8_lossy(&decode(value)).into_owned();
+        if slot.replace(value).is_some() {
+            return Err(refused(5, &format!("duplicate {label} query parameter"), 401));
+        }
+    }
+    Ok((authorization, auth_type))
+}
+
+/// Whether every HTTP receiver reads `id` back unchanged from a header value: visible ASCII,
+/// single spaces inside only (the rule of stackjwt-authz's `is_forwardable`).
+#[must_use]
+pub fn is_forwardable(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    let visible = |b: &u8| matches!(b, b'!'..=b'~');
+    bytes.first().is_some_and(visible)
+        && bytes.last().is_some_and(visible)
+        && bytes.iter().all(|b| visible(b) || *b == b' ')
+}
+
+/// Checks one request at `now` (Unix seconds).
+///
+/// # Errors
+/// The refusal to answer, with Stream's status and body.
+pub fn check(settings: &Settings, request: &Credentials<'_>, now: u64) -> Result<Allowed, Refused> {
+    let Some((current, previous)) = &settings.keys else {
+        return Err(refused(-1, "no key configured", 500));
+    };
+    let mut authorization = single(&request.authorization, "authorization")?.map(str::to_owned);
+    let mut auth_type = single(&request.auth_type, "stream-auth-type")?.map(str::to_owned);
+    let query_allowed = match settings.query() {
+        QueryTokens::Off => false,
+        QueryTokens::WebSocket => request.websocket,
+        QueryTokens::Always => true,
+    };
+    if authorization.is_none() && auth_type.is_none() && query_allowed {
+        (authorization, auth_type) = from_query(request.query)?;
+    }
+    let long = authorization.as_ref().is_some_and(|t| t.len() > 512);
+    let mut scratch = vec![0u8; if long { VERIFY_SCRATCH_LEN } else { 1024 }];
+    let verify = |key: &Key, scratch: &mut [u8]| -> Result<Allowed, Error> {
+        let v = Verifier::new(key)
+            .leeway(settings.leeway.unwrap_or(0))
+            .require_exp(settings.require_exp.unwrap_or(false))
+            .allow_dev_tokens(settings.allow_dev.unwrap_or(false));
+        let (principal, claims) =
+            v.authenticate_claims(auth_type.as_deref(), authorization.as_deref(), now, scratch)?;
+        let exp = claims.and_then(|c| c.exp());
+        Ok(match principal {
+            Principal::User(id) => Allowed { principal: "user", user_id: Some(id.to_owned()), exp },
+            Principal::Server => Allowed { principal: "server", user_id: None, exp },
+            Principal::Dev(id) => Allowed { principal: "dev", user_id: Some(id.to_owned()), exp },
+            Principal::Anonymous => Allowed { principal: "anonymous", user_id: None, exp: None },
+        })
+    };
+    let outcome = match (verify(current, &mut scratch), previous) {
+        (Err(first @ (Error::SignatureMismatch | Error::UnknownKid)), Some(previous)) => {
+            match verify(previous, &mut scratch) {
+                Err(Error::UnknownKid) => Err(first),
+                outcome => outcome,
+            }
+        }
+        (outcome, _) => outcome,
+    };
+    let allowed = outcome.map_err(token_refusal)?;
+    if allowed.principal == "anonymous" && !settings.allow_anonymous.unwrap_or(true) {
+        return Err(refused(5, "anonymous access denied", 401));
+    }
+    if allowed.user_id.as_deref().is_some_and(|id| !is_forwardable(id)) {
+        return Err(refused(5, "user id cannot be forwarded in a header unchanged", 401));
+    }
+    Ok(allowed)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    const SECRET: &[u8] = b"a module test secret of 32 bytes!";
+
+    fn settings(lines: &[(&str, &str)]) -> Settings {
+        let dir = std::env::temp_dir().join(format!("stackjwt-nginx-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("secret");
+        std::fs::write(&path, [SECRET, b"\r\n"].concat()).unwrap();
+        let mut s = Settings {
+            enabled: Some(true),
+            secret: Some(Secret::read(path.to_str().unwrap()).unwrap()),
+            ..Settings::default()
+        };
+        for (name, value) in lines {
+            match *name {
+                "allow_anonymous" => s.allow_anonymous = Some(on_off(value.as_bytes()).unwrap()),
+                "allow_dev" => s.allow_dev = Some(on_off(value.as_bytes()).unwrap()),
+                "query" => s.query = Some(query_tokens(value.as_bytes()).unwrap()),
+                _ => unreachable!(),
+            }
+        }
+        s.merge(&Settings::default()).unwrap();
+        s
+    }
+
+    fn token(id: &str) -> String {
+        Key::new(Algorithm::Hs256, SECRET).unwrap().user_token(id, None, None, &mut [0u8; 512]).unwrap().to_owned()
+    }
+
+    #[test]
+    fn credentials_are_read_as_the_axum_layer_reads_them() {
+        let s = settings(&[]);
+        let t = token("john");
+        let jwt = Credentials { authorization: vec![t.as_bytes()], auth_type: vec![b"jwt"], ..Credentials::default() };
+        assert_eq!(check(&s, &jwt, 0).unwrap().user_id.as_deref(), Some("john"));
+        let twice = Credentials {
+            authorization: vec![t.as_bytes(), t.as_bytes()],
+            auth_type: vec![b"jwt"],
+            ..Credentials::default()
+        };
+        assert_eq!(
+            check(&s, &twice, 0).unwrap_err().body,
+            r#"{"code":5,"message":"duplicate authorization header","StatusCode":401}"#
+        );
+        let query = format!("api_key=k&authorization={}&stream-auth-type=jwt", t.replace('.', "%2E"));
+        let ws = Credentials { websocket: true, query: query.as_bytes(), ..Credentials::default() };
+        assert_eq!(check(&s, &ws, 0).unwrap().principal, "user");
+        let plain = Credentials { query: query.as_bytes(), ..Credentials::default() };
+        assert_eq!(check(&s, &plain, 0).unwrap_err().status, 401, "not a WebSocket: the query is not read");
+        assert_eq!(check(&settings(&[("query", "always")]), &plain, 0).unwrap().principal, "user");
+        assert!(check(&settings(&[("query", "off")]), &ws, 0).is_err());
+        let anonymous = Credentials { auth_type: vec![b"anonymous"], ..Credentials::default() };
+        assert_eq!(check(&s, &anonymous, 0).unwrap().principal, "anonymous");
+        let denied = check(&settings(&[("allow_anonymous", "off")]), &anonymous, 0).unwrap_err();
+        assert_eq!(denied.body, r#"{"code":5,"message":"anonymous access denied","StatusCode":401}"#);
+        let spaced = token("admin ");
+        let c =
+            Credentials { authorization: vec![spaced.as_bytes()], auth_type: vec![b"jwt"], ..Credentials::default() };
+        assert_eq!(check(&s, &c, 0).unwrap_err().status, 401, "an id a receiver would read as another");
+        let bad = Credentials { authorization: vec![b"a\x01b"], auth_type: vec![b"jwt"], ..Credentials::default() };
+        assert!(check(&s, &bad, 0).unwrap_err().body.contains("not visible ascii"));
+    }
+
+    #[test]
+    fn directive_values_are_checked() {
+        assert_eq!(on_off(b"on"), Ok(true));
+        assert!(on_off(b"yes").unwrap_err().contains("wants on or off"));
+        assert_eq!(algorithm(b"HS512"), Ok(Algorithm::Hs512));
+        assert!(algorithm(b"rs256").unwrap_err().contains("unknown algorithm"));
+        assert_eq!(seconds(b"30"), Ok(30));
+        for bad in [&b""[..], b"-1", b"1.5", b"86401", b"9999999999999999999999"] {
+            assert!(seconds(bad).is_err());
+        }
+        assert!(query_tokens(b"sometimes").is_err());
+        assert_eq!(decode(b"a+b%2e%zz%"), b"a b.%zz%");
+        let mut on = Settings { enabled: Some(true), ..Settings::default() };
+        assert!(on.merge(&Settings::default()).unwrap_err().contains("needs \"stackjwt_secret_file\""));
+    }
+}

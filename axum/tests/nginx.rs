@@ -9,15 +9,10 @@
 #![allow(clippy::std_instead_of_core, clippy::arithmetic_side_effects, missing_docs)]
 
 mod common;
-
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod proxy;
 
 use common::{Authz, get, now, user_token};
+use proxy::{Seen, find_nginx, free_port, start_nginx, upstream, wait_for, websocket};
 use stackjwt::dev_token;
 
 /// WebSocket upgrades pass through (http context, once).
@@ -70,125 +65,6 @@ const SITE: &str = r#"
     }
 "#;
 
-/// One request the upstream received: its path and the two identity headers.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Seen {
-    path: String,
-    user_id: Option<String>,
-    principal: Option<String>,
-    /// The `Upgrade` header, when the request asked to switch protocols.
-    upgrade: Option<String>,
-}
-
-/// An upstream that answers 200 to anything and records what it saw.
-fn upstream() -> (String, Arc<Mutex<Vec<Seen>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-            let (mut user_id, mut principal, mut upgrade) = (None, None, None);
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':') {
-                    let v = Some(v.trim().to_owned());
-                    match k.to_ascii_lowercase().as_str() {
-                        "x-stream-user-id" => user_id = v,
-                        "x-stream-principal" => principal = v,
-                        "upgrade" => upgrade = v,
-                        _ => {}
-                    }
-                }
-            }
-            let switch = upgrade.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
-            log.lock().unwrap().push(Seen { path, user_id, principal, upgrade });
-            if switch {
-                // A WebSocket server's answer (the accept key is not checked by this client),
-                // then one frame's worth of bytes on the switched connection.
-                let _ = stream.write_all(
-                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-                      Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x05hello",
-                );
-                continue;
-            }
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n\r\nupstream");
-        }
-    });
-    (addr, seen)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-struct Nginx {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn start_nginx(bin: &Path, sites: &str) -> Nginx {
-    let dir = std::env::temp_dir().join(format!("stackjwt-nginx-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let d = dir.display();
-    let conf = format!(
-        "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
-         events {{ worker_connections 256; }}\n\
-         http {{\n    access_log {d}/access.log;\n    client_body_temp_path {d}/body;\n    proxy_temp_path {d}/proxy;\n\
-         fastcgi_temp_path {d}/fastcgi;\n    uwsgi_temp_path {d}/uwsgi;\n    scgi_temp_path {d}/scgi;\n{sites}}}\n"
-    );
-    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let child = Command::new(bin)
-        .arg("-p")
-        .arg(&dir)
-        .arg("-e")
-        .arg(dir.join("error.log"))
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    Nginx { child, dir }
-}
-
-fn wait_for(addr: &str, nginx: &mut Nginx) {
-    let start = Instant::now();
-    while TcpStream::connect(addr).is_err() {
-        if let Some(status) = nginx.child.try_wait().unwrap() {
-            let log = std::fs::read_to_string(nginx.dir.join("error.log")).unwrap_or_default();
-            panic!("nginx exited with {status}:\n{log}");
-        }
-        assert!(start.elapsed() < Duration::from_secs(10), "nginx did not start listening");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn find_nginx() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
-        .map(|d| d.join("nginx"))
-        .find(|p| p.is_file())
-}
-
 #[test]
 fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     let Some(bin) = find_nginx() else {
@@ -209,7 +85,7 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
         SITE.replace("NGINX_PORT", &port.to_string()).replace("AUTHZ", authz).replace("UPSTREAM", &upstream)
     };
     let sites = UPGRADE_MAP.to_owned() + &site(port, &authz.addr) + &site(strict_port, &strict.addr);
-    let mut nginx = start_nginx(&bin, &sites);
+    let mut nginx = start_nginx(&bin, "", false, &sites);
     let (front, strict_front) = (format!("127.0.0.1:{port}"), format!("127.0.0.1:{strict_port}"));
     wait_for(&front, &mut nginx);
     wait_for(&strict_front, &mut nginx);
@@ -296,38 +172,4 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     assert!(head.starts_with("HTTP/1.1 401 "), "{head}");
     assert_eq!(seen.lock().unwrap().len(), before + 1, "a refused upgrade reached the upstream");
     eprintln!("{:<44} -> 401", "WebSocket upgrade, bad token in the query");
-}
-
-/// Sends a WebSocket upgrade request for `path` and returns the response head and up to 7
-/// bytes that follow it.
-fn websocket(addr: &str, path: &str) -> (String, Vec<u8>) {
-    use std::io::Read as _;
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: chat\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    s.write_all(request.as_bytes()).unwrap();
-    let mut bytes = Vec::new();
-    let mut buf = [0u8; 1024];
-    let end = loop {
-        if let Some(i) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = s.read(&mut buf).unwrap();
-        assert!(n > 0, "closed before the response head: {:?}", String::from_utf8_lossy(&bytes));
-        bytes.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
-    let mut rest = bytes[end..].to_vec();
-    if head.starts_with("HTTP/1.1 101 ") {
-        while rest.len() < 7 {
-            match s.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => rest.extend_from_slice(&buf[..n]),
-            }
-        }
-    }
-    (head, rest)
 }

@@ -28,7 +28,9 @@ fn main() {
     println!("cargo:rerun-if-env-changed=PATH");
     println!("cargo:rerun-if-env-changed=CC");
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    let checks: [(&str, Option<PathBuf>, &str, &str); 5] = [
+    let nginx_src = std::env::var_os("NGINX_SRC").map_or_else(|| PathBuf::from("/usr/share/nginx/src"), PathBuf::from);
+    println!("cargo:rerun-if-env-changed=NGINX_SRC");
+    let checks: [(&str, Option<PathBuf>, &str, &str); 6] = [
         (
             "a C compiler",
             find(&cc).filter(|p| runs(p, &["--version"])),
@@ -37,6 +39,12 @@ fn main() {
         ),
         ("valgrind", find("valgrind"), "valgrind", "the C tests run without valgrind"),
         ("nginx", find("nginx"), "nginx", "the tests behind a real NGINX (axum/tests/nginx.rs) are skipped"),
+        (
+            "the NGINX source (to build the module against)",
+            Some(nginx_src.join("configure")).filter(|p| p.is_file()),
+            "nginx-dev libclang-dev libpcre2-dev libssl-dev zlib1g-dev",
+            "the module's tests inside a real NGINX (nginx/tests/module.rs) are skipped",
+        ),
         (
             "redis-server",
             find("redis-server").filter(|_| find("redis-cli").is_some()),

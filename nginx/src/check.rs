@@ -246,22 +246,22 @@ fn single<'r>(values: &[&'r [u8]], name: &str) -> Result<Option<&'r str>, Refuse
 
 /// `application/x-www-form-urlencoded` decoding of one query value.
 fn decode(value: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok());
+    let hex = |b: Option<&u8>| b.and_then(|&b| char::from(b).to_digit(16)).and_then(|d| u8::try_from(d).ok());
     let mut out = Vec::with_capacity(value.len());
-    let mut i = 0;
-    while let Some(&b) = value.get(i) {
+    let mut rest = value;
+    while let [b, tail @ ..] = rest {
+        rest = tail;
         match b {
             b'+' => out.push(b' '),
-            b'%' => match (value.get(i + 1).copied().and_then(hex), value.get(i + 2).copied().and_then(hex)) {
+            b'%' => match (hex(tail.first()), hex(tail.get(1))) {
                 (Some(h), Some(l)) => {
                     out.push(h << 4 | l);
-                    i += 2;
+                    rest = tail.get(2..).unwrap_or_default();
                 }
                 _ => out.push(b'%'),
             },
-            _ => out.push(b),
+            _ => out.push(*b),
         }
-        i += 1;
     }
     out
 }
@@ -270,10 +270,8 @@ fn decode(value: &[u8]) -> Vec<u8> {
 fn from_query(query: &[u8]) -> Result<(Option<String>, Option<String>), Refused> {
     let (mut authorization, mut auth_type) = (None, None);
     for pair in query.split(|&b| b == b'&') {
-        let (name, value) = match pair.iter().position(|&b| b == b'=') {
-            Some(eq) => (decode(&pair[..eq]), &pair[eq + 1..]),
-            None => (decode(pair), &b""[..]),
-        };
+        let mut halves = pair.splitn(2, |&b| b == b'=');
+        let (name, value) = (decode(halves.next().unwrap_or_default()), halves.next().unwrap_or_default());
         let (slot, label) = match name.as_slice() {
             b"authorization" => (&mut authorization, "authorization"),
             b"stream-auth-type" => (&mut auth_type, "stream-auth-type"),

@@ -228,8 +228,10 @@ unsafe extern "C" fn postconfiguration(cf: *mut ngx_conf_t) -> ngx_int_t {
         else {
             return NGX_ERROR as ngx_int_t;
         };
-        let phase = &raw mut (*core.as_ptr()).phases[ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize].handlers;
-        let slot = ngx_array_push(phase).cast::<ngx_http_handler_pt>();
+        let Some(phase) = (*core.as_ptr()).phases.get_mut(ngx_http_phases_NGX_HTTP_ACCESS_PHASE as usize) else {
+            return NGX_ERROR as ngx_int_t;
+        };
+        let slot = ngx_array_push(&raw mut phase.handlers).cast::<ngx_http_handler_pt>();
         if slot.is_null() {
             return NGX_ERROR as ngx_int_t;
         }

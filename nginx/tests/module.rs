@@ -6,7 +6,7 @@
 //! sets), which makes the skip a failure. `-- --nocapture` prints the transcript.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
-#![allow(clippy::std_instead_of_core, clippy::arithmetic_side_effects, missing_docs)]
+#![allow(clippy::std_instead_of_core, clippy::arithmetic_side_effects, clippy::cast_possible_truncation, missing_docs)]
 
 #[path = "../../axum/tests/proxy/mod.rs"]
 mod proxy;
@@ -346,7 +346,7 @@ fn hostile_values_never_crash_a_worker() {
             _ => (next() % 600) as usize + 1,
         };
         let mut v: Vec<u8> = (0..len).map(|_| (next() % 256) as u8).collect();
-        if values.len() % 3 == 0 {
+        if values.len().is_multiple_of(3) {
             // A valid token with bytes changed.
             v = valid.as_bytes().to_vec();
             let i = (next() as usize) % v.len();

@@ -1,6 +1,7 @@
 //! What the module decides, apart from NGINX: the directives' values, their inheritance, and
 //! the check of one request's credentials. Tested without NGINX; `module.rs` feeds it.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use stackjwt::{Algorithm, Error, Key, Principal, VERIFY_SCRATCH_LEN, Verifier, secret_from_file};
@@ -304,18 +305,27 @@ pub fn check(settings: &Settings, request: &Credentials<'_>, now: u64) -> Result
     let Some((current, previous)) = &settings.keys else {
         return Err(refused(-1, "no key configured", 500));
     };
-    let mut authorization = single(&request.authorization, "authorization")?.map(str::to_owned);
-    let mut auth_type = single(&request.auth_type, "stream-auth-type")?.map(str::to_owned);
+    let mut authorization = single(&request.authorization, "authorization")?.map(Cow::Borrowed);
+    let mut auth_type = single(&request.auth_type, "stream-auth-type")?.map(Cow::Borrowed);
     let query_allowed = match settings.query() {
         QueryTokens::Off => false,
         QueryTokens::WebSocket => request.websocket,
         QueryTokens::Always => true,
     };
     if authorization.is_none() && auth_type.is_none() && query_allowed {
-        (authorization, auth_type) = from_query(request.query)?;
+        let (a, t) = from_query(request.query)?;
+        (authorization, auth_type) = (a.map(Cow::Owned), t.map(Cow::Owned));
     }
+    // A token needs at most 1.5 times its length of scratch: ordinary ones get 1 KiB of stack.
     let long = authorization.as_ref().is_some_and(|t| t.len() > 512);
-    let mut scratch = vec![0u8; if long { VERIFY_SCRATCH_LEN } else { 1024 }];
+    let (mut short, mut large);
+    let scratch: &mut [u8] = if long {
+        large = vec![0u8; VERIFY_SCRATCH_LEN];
+        &mut large
+    } else {
+        short = [0u8; 1024];
+        &mut short
+    };
     let verify = |key: &Key, scratch: &mut [u8]| -> Result<Allowed, Error> {
         let v = Verifier::new(key)
             .leeway(settings.leeway.unwrap_or(0))
@@ -331,9 +341,9 @@ pub fn check(settings: &Settings, request: &Credentials<'_>, now: u64) -> Result
             Principal::Anonymous => Allowed { principal: "anonymous", user_id: None, exp: None },
         })
     };
-    let outcome = match (verify(current, &mut scratch), previous) {
+    let outcome = match (verify(current, scratch), previous) {
         (Err(first @ (Error::SignatureMismatch | Error::UnknownKid)), Some(previous)) => {
-            match verify(previous, &mut scratch) {
+            match verify(previous, scratch) {
                 Err(Error::UnknownKid) => Err(first),
                 outcome => outcome,
             }

@@ -5,7 +5,7 @@
 //! (`forward_auth`) send the original request's headers here and let the request through on a
 //! 2xx. Credentials come from `Authorization` + `stream-auth-type`, else from the query of the
 //! forwarded URI (`X-Forwarded-Uri` or `X-Original-URI`, which must agree when both come; or
-//! the one header [`Authz::forwarded_uri_header`] names), else from this request's own query
+//! the one header [`Settings::forwarded_uri_header`] names), else from this request's own query
 //! (Envoy appends the original path to the check request's). Allowed: `200`, empty body,
 //! `X-Stream-Principal: user|server|dev|anonymous` and `X-Stream-User-Id` (empty for server
 //! and anonymous callers; only ids that every receiver reads back unchanged, or

@@ -34,7 +34,7 @@ use tokio::sync::Semaphore;
 
 use crate::credentials::{Credentials, api_key};
 use crate::forward::{FORWARDED_URI_HEADERS, USER_ID_ENCODING_HEADER, UserIdEncoding, forwarded_uri, user_id_header};
-use crate::metrics::{Counters, Event, Gauge, Metrics};
+use crate::metrics::{Counters, DEFAULT_APP, Event, Gauge, Metrics};
 use crate::revocations::RevocationMirror;
 use crate::{Caller, KeyPair, Refusal, StreamAuth};
 
@@ -97,7 +97,7 @@ struct App {
 
 impl App {
     fn label(&self) -> &str {
-        self.api_key.as_deref().unwrap_or("default")
+        self.api_key.as_deref().unwrap_or(DEFAULT_APP)
     }
 }
 
@@ -162,11 +162,6 @@ impl Settings {
     pub const fn unavailable(mut self, unavailable: Unavailable) -> Self {
         self.unavailable = unavailable;
         self
-    }
-
-    /// The configured `api_key`s.
-    pub fn api_keys(&self) -> impl Iterator<Item = &str> {
-        self.apps.iter().filter_map(|(k, _)| k.as_deref())
     }
 }
 
@@ -261,7 +256,7 @@ impl Authz {
             .into_iter()
             .map(|(api_key, auth)| {
                 let mirror = self.mirror(api_key.as_deref().unwrap_or(""));
-                let counters = self.metrics.app(api_key.as_deref().unwrap_or("default"));
+                let counters = self.metrics.app(api_key.as_deref().unwrap_or(DEFAULT_APP));
                 App { auth: auth.revocation_mirror(Arc::clone(&mirror)), api_key, counters, mirror }
             })
             .collect();

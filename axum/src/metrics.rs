@@ -17,6 +17,8 @@ const PRINCIPALS: [&str; 4] = ["user", "server", "dev", "anonymous"];
 
 /// The `app` label of requests that name no configured app.
 pub const UNKNOWN_APP: &str = "unknown";
+/// The `app` label of a server's one app when it has no `api_key` (started without a file).
+pub const DEFAULT_APP: &str = "default";
 
 /// The forward-auth server's counters: one [`Counters`] per app (kept across reloads, so a
 /// counter never goes back), and the server's own events. All updates are relaxed atomics:

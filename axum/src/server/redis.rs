@@ -141,7 +141,8 @@ async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state:
         tokio::select! {
             message = messages.next() => {
                 let message = message.ok_or("the subscription was closed")?;
-                let Some(key) = plan.api_keys.iter().find(|k| channel(k) == message.get_channel_name()) else { continue };
+                let named = message.get_channel_name().strip_prefix("stackjwt:").and_then(|c| c.strip_suffix(":revocations"));
+                let Some(key) = plan.api_keys.iter().find(|k| Some(k.as_str()) == named) else { continue };
                 apply(authz, &mut conn, key, message.get_payload_bytes()).await?;
             }
             _ = ping.tick() => {
@@ -160,13 +161,13 @@ type Field = (Vec<u8>, Vec<u8>);
 /// Reads every app's hash and cutoff into its mirror.
 async fn resync(authz: &Authz, conn: &mut MultiplexedConnection, api_keys: &[String]) -> Result<(), String> {
     for key in api_keys {
+        let (hash, string) = (revoked_key(key), revoked_before_key(key));
         let (users, cutoff): (Vec<Field>, Option<Vec<u8>>) =
-            timed(redis::pipe().hgetall(revoked_key(key)).get(revoked_before_key(key)).query_async(conn)).await?;
-        let hash = revoked_key(key);
+            timed(redis::pipe().hgetall(&hash).get(&string).query_async(conn)).await?;
         // A field that is not UTF-8 names no user a token can carry.
         let users: HashMap<String, u64> =
             users.into_iter().filter_map(|(id, t)| Some((String::from_utf8(id).ok()?, seconds(&hash, &t)))).collect();
-        let cutoff = cutoff.map(|t| seconds(&revoked_before_key(key), &t));
+        let cutoff = cutoff.map(|t| seconds(&string, &t));
         authz.mirror(key).replace(users, cutoff);
     }
     authz.metrics().count(Event::Resync);
@@ -178,11 +179,13 @@ async fn resync(authz: &Authz, conn: &mut MultiplexedConnection, api_keys: &[Str
 async fn apply(authz: &Authz, conn: &mut MultiplexedConnection, api_key: &str, user: &[u8]) -> Result<(), String> {
     let mirror = authz.mirror(api_key);
     if user.is_empty() {
-        let cutoff: Option<Vec<u8>> = timed(conn.get(revoked_before_key(api_key))).await?;
-        mirror.set_cutoff(cutoff.map(|t| seconds(&revoked_before_key(api_key), &t)));
+        let key = revoked_before_key(api_key);
+        let cutoff: Option<Vec<u8>> = timed(conn.get(&key)).await?;
+        mirror.set_cutoff(cutoff.map(|t| seconds(&key, &t)));
     } else if let Ok(id) = std::str::from_utf8(user) {
-        let value: Option<Vec<u8>> = timed(conn.hget(revoked_key(api_key), user)).await?;
-        mirror.revoke_user(id, value.map(|t| seconds(&revoked_key(api_key), &t)));
+        let key = revoked_key(api_key);
+        let value: Option<Vec<u8>> = timed(conn.hget(&key, user)).await?;
+        mirror.revoke_user(id, value.map(|t| seconds(&key, &t)));
     }
     authz.freshness().mark_ok();
     Ok(())

@@ -144,6 +144,21 @@ fn site(bin: &Path, module: &Path, secret_file: &Path, master: bool) -> Site {
     Site { nginx, front, strict, seen }
 }
 
+/// The worker processes of an NGINX master (children in `/proc`).
+fn workers(master: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1));
+        if ppid == Some(&master.to_string()) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
 fn secret_file(name: &str, secret: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("stackjwt-module-{name}-{}", std::process::id()));
     std::fs::write(&path, format!("{secret}\r\n")).unwrap();
@@ -241,13 +256,19 @@ fn a_reload_reads_the_new_secret() {
     assert_eq!((check(&old), check(&new)), (200, 401));
     std::fs::write(&secret, NEW_SECRET).unwrap();
     let master = s.nginx.child.id().to_string();
+    // NGINX starts the new workers before it tells the old ones to stop listening: for a moment
+    // either generation may answer. The reload is done when the old workers have exited.
+    let before = workers(s.nginx.child.id());
+    assert!(!before.is_empty(), "no worker processes under the master");
     assert!(Command::new("kill").args(["-HUP", &master]).status().unwrap().success());
     let start = Instant::now();
-    while check(&new) != 200 {
-        assert!(start.elapsed() < Duration::from_secs(10), "the reload did not take the new secret");
+    while before.iter().any(|pid| Path::new(&format!("/proc/{pid}")).exists()) {
+        assert!(start.elapsed() < Duration::from_secs(10), "the old workers did not exit after the reload");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(check(&old), 401);
+    for _ in 0..20 {
+        assert_eq!((check(&new), check(&old)), (200, 401), "after the reload only the new secret signs");
+    }
     // A secret that no longer loads: the reload is refused, the running configuration stays.
     std::fs::write(&secret, "short").unwrap();
     assert!(Command::new("kill").args(["-HUP", &master]).status().unwrap().success());

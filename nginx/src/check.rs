@@ -369,13 +369,9 @@ mod tests {
     const SECRET: &[u8] = b"a module test secret of 32 bytes!";
 
     fn settings(lines: &[(&str, &str)]) -> Settings {
-        let dir = std::env::temp_dir().join(format!("stackjwt-nginx-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("secret");
-        std::fs::write(&path, [SECRET, b"\r\n"].concat()).unwrap();
         let mut s = Settings {
             enabled: Some(true),
-            secret: Some(Secret::read(path.to_str().unwrap()).unwrap()),
+            secret: Some(secret("secret", &[SECRET, b"\r\n"].concat())),
             ..Settings::default()
         };
         for (name, value) in lines {
@@ -428,6 +424,103 @@ mod tests {
         assert!(check(&s, &bad, 0).unwrap_err().body.contains("not visible ascii"));
     }
 
+    /// A secret in a file of its own (tests run in parallel), read as a directive reads it.
+    fn secret(name: &str, bytes: &[u8]) -> Secret {
+        static FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("stackjwt-nginx-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}-{n}"));
+        std::fs::write(&path, bytes).unwrap();
+        let secret = Secret::read(path.to_str().unwrap()).unwrap();
+        std::fs::remove_file(path).unwrap();
+        secret
+    }
+
+    fn jwt(t: &str) -> Credentials<'_> {
+        Credentials { authorization: vec![t.as_bytes()], auth_type: vec![b"jwt"], ..Credentials::default() }
+    }
+
+    #[test]
+    fn a_block_that_names_a_key_part_builds_its_own_keys() {
+        const OTHER: &[u8] = b"another module secret of 32 bytes";
+        let parent = settings(&[]);
+        let by = |alg, secret: &[u8]| {
+            Key::new(alg, secret).unwrap().user_token("john", None, None, &mut [0u8; 512]).unwrap().to_owned()
+        };
+        let passes = |s: &Settings, t: &str| check(s, &jwt(t), 0).is_ok();
+        let merged = |child: Settings| {
+            let mut child = child;
+            child.merge(&parent).unwrap();
+            child
+        };
+        // Nothing of its own: the parent's keys.
+        let inherits = merged(Settings::default());
+        assert!(inherits.enabled() && passes(&inherits, &token("john")));
+        // Its own secret: that secret, not the parent's.
+        let own = merged(Settings { secret: Some(secret("other", OTHER)), ..Settings::default() });
+        assert!(passes(&own, &by(Algorithm::Hs256, OTHER)) && !passes(&own, &token("john")));
+        // Its own previous secret: both.
+        let rotating = merged(Settings { previous: Some(secret("previous", OTHER)), ..Settings::default() });
+        assert!(passes(&rotating, &by(Algorithm::Hs256, OTHER)) && passes(&rotating, &token("john")));
+        // Its own algorithm: the parent's secret under it.
+        let long = [SECRET, SECRET].concat();
+        let mut parent_long =
+            Settings { enabled: Some(true), secret: Some(secret("long", &long)), ..Settings::default() };
+        parent_long.merge(&Settings::default()).unwrap();
+        let mut alg = Settings { alg: Some(Algorithm::Hs512), ..Settings::default() };
+        alg.merge(&parent_long).unwrap();
+        assert!(passes(&alg, &by(Algorithm::Hs512, &long)) && !passes(&alg, &by(Algorithm::Hs256, &long)));
+        // Its own weak_secret: a short secret the parent's setting refuses.
+        let short = || Settings { secret: Some(secret("short", b"short secret")), ..Settings::default() };
+        assert!(short().merge(&parent).unwrap_err().contains("is shorter than 32 bytes"));
+        let weak = merged(Settings { weak: Some(true), ..short() });
+        let t = Key::new_weak(Algorithm::Hs256, b"short secret").unwrap();
+        assert!(passes(&weak, t.user_token("john", None, None, &mut [0u8; 512]).unwrap()));
+    }
+
+    #[test]
+    fn a_block_checks_only_when_on_with_a_key() {
+        assert!(!Settings { enabled: Some(true), ..Settings::default() }.enabled(), "on, no key");
+        assert!(settings(&[]).enabled());
+        let mut off = Settings { enabled: Some(false), ..Settings::default() };
+        off.merge(&settings(&[])).unwrap();
+        assert!(!off.enabled(), "off, with the parent's key");
+        let mut unset = Settings::default();
+        unset.merge(&Settings::default()).unwrap();
+        assert!(!unset.enabled(), "never turned on");
+        let no_key = check(&Settings::default(), &Credentials::default(), 0).unwrap_err();
+        assert_eq!(
+            (no_key.status, no_key.body.as_str()),
+            (500, r#"{"code":-1,"message":"no key configured","StatusCode":500}"#)
+        );
+    }
+
+    #[test]
+    fn a_long_token_is_checked_with_scratch_from_the_heap() {
+        let s = settings(&[]);
+        let id = "u".repeat(1200);
+        let t = Key::new(Algorithm::Hs256, SECRET)
+            .unwrap()
+            .user_token(&id, None, None, &mut [0u8; 2048])
+            .unwrap()
+            .to_owned();
+        assert!(t.len() > 1600, "a payload longer than the 1 KiB of stack scratch");
+        assert_eq!(check(&s, &jwt(&t), 0).unwrap().user_id.as_deref(), Some(id.as_str()));
+    }
+
+    #[test]
+    fn secrets_and_ids_print_safely() {
+        let s = secret("printed", SECRET);
+        let printed = format!("{s:?}");
+        assert!(printed.contains("printed") && printed.contains(".."), "{printed}");
+        assert!(!printed.contains("module test secret"), "{printed}");
+        assert!(is_forwardable("john doe") && is_forwardable("a"));
+        for bad in ["", " a", "a ", "a\tb", "a\nb", "é"] {
+            assert!(!is_forwardable(bad), "{bad:?}");
+        }
+    }
+
     #[test]
     fn directive_values_are_checked() {
         assert_eq!(on_off(b"on"), Ok(true));
@@ -435,7 +528,7 @@ mod tests {
         assert_eq!(algorithm(b"HS512"), Ok(Algorithm::Hs512));
         assert!(algorithm(b"rs256").unwrap_err().contains("unknown algorithm"));
         assert_eq!(seconds(b"30"), Ok(30));
-        for bad in [&b""[..], b"-1", b"1.5", b"86401", b"9999999999999999999999"] {
+        for bad in [&b""[..], b"-1", b"+5", b"1.5", b"86401", b"9999999999999999999999"] {
             assert!(seconds(bad).is_err());
         }
         assert!(query_tokens(b"sometimes").is_err());

@@ -107,4 +107,55 @@ mod tests {
             assert_eq!(rfc3339_seconds(text), want, "{text}");
         }
     }
+
+    /// Every day from 1970 to 2400 (every month length and leap rule) at a few times, against
+    /// seconds counted day by day.
+    #[test]
+    fn every_day_counts_as_a_day_by_day_count_does() {
+        let mut days = 0i64;
+        for year in 1970..2401 {
+            let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+            for month in 1..=12 {
+                let length = match month {
+                    2 if leap => 29,
+                    2 => 28,
+                    4 | 6 | 9 | 11 => 30,
+                    _ => 31,
+                };
+                for day in 1..=length {
+                    let (h, m, s) = ((days * 7) % 24, (days * 13) % 60, (days * 17) % 61);
+                    let midnight = days * 86_400;
+                    let at = |rest: &str| rfc3339_seconds(&format!("{year:04}-{month:02}-{day:02}{rest}"));
+                    let want = u64::try_from(midnight + h * 3_600 + m * 60 + s).unwrap();
+                    assert_eq!(at(&format!("T{h:02}:{m:02}:{s:02}Z")), Some(want), "{year}-{month}-{day}");
+                    assert_eq!(at(&format!("T{h:02}:{m:02}:{s:02}.01+00:00")), Some(want + 1));
+                    assert_eq!(
+                        at(&format!("T{h:02}:{m:02}:{s:02}+{:02}:{:02}", h, m)),
+                        Some(want - u64::try_from(h * 3_600 + m * 60).unwrap())
+                    );
+                    assert_eq!(
+                        at(&format!("T{h:02}:{m:02}:{s:02}-{:02}:{:02}", m % 24, h)),
+                        Some(want + u64::try_from((m % 24) * 3_600 + h * 60).unwrap())
+                    );
+                    days += 1;
+                }
+                assert_eq!(rfc3339_seconds(&format!("{year:04}-{month:02}-{:02}T00:00:00Z", length + 1)), None);
+                assert_eq!(rfc3339_seconds(&format!("{year:04}-{month:02}-00T00:00:00Z")), None);
+            }
+            assert_eq!(rfc3339_seconds(&format!("{year:04}-00-01T00:00:00Z")), None);
+        }
+        for (hour, minute, second, offset) in [
+            (24, 0, 0, "Z"),
+            (0, 60, 0, "Z"),
+            (0, 0, 61, "Z"),
+            (0, 0, 0, "+00:60"),
+            (0, 0, 0, "-24:00"),
+            (0, 0, 0, "+0;:00"),
+            (0, 0, 0, "+00:0;"),
+        ] {
+            assert_eq!(rfc3339_seconds(&format!("2000-01-01T{hour:02}:{minute:02}:{second:02}{offset}")), None);
+        }
+        assert_eq!(rfc3339_seconds("2000-01-01T23:59:59+23:59"), Some(946_684_859));
+        assert_eq!(rfc3339_seconds("2000-01-01T00:00:00.000000001Z"), Some(946_684_801));
+    }
 }

@@ -11,6 +11,11 @@
 mod common;
 mod proxy;
 
+use std::time::Duration;
+
+use common::fleet::{
+    Dir, Redis, SECRET_2, SECRET_A, eventually, redis_section, refused, revoke, server, two_apps, user,
+};
 use common::{Authz, get, now, user_token};
 use proxy::{Seen, find_nginx, free_port, start_nginx, upstream, wait_for, websocket};
 use stackjwt::dev_token;
@@ -65,9 +70,10 @@ const SITE: &str = r#"
     }
 "#;
 
-#[test]
-fn behind_nginx_only_valid_credentials_reach_the_upstream() {
-    let Some(bin) = find_nginx() else {
+/// The installed `nginx`, or `None` (skip) with the reason printed.
+fn nginx_or_skip() -> Option<std::path::PathBuf> {
+    let found = find_nginx();
+    if found.is_none() {
         assert!(
             std::env::var("STACKJWT_REQUIRE_NGINX").as_deref() != Ok("1"),
             "nginx is not installed and STACKJWT_REQUIRE_NGINX=1"
@@ -75,8 +81,13 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
         eprintln!(
             "skipped: nginx is not installed (apt-get install nginx); set STACKJWT_REQUIRE_NGINX=1 to fail instead"
         );
-        return;
-    };
+    }
+    found
+}
+
+#[test]
+fn behind_nginx_only_valid_credentials_reach_the_upstream() {
+    let Some(bin) = nginx_or_skip() else { return };
     let authz = Authz::start(&[]);
     let strict = Authz::start(&["--deny-anonymous"]);
     let (upstream, seen) = upstream();
@@ -172,4 +183,65 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     assert!(head.starts_with("HTTP/1.1 401 "), "{head}");
     assert_eq!(seen.lock().unwrap().len(), before + 1, "a refused upgrade reached the upstream");
     eprintln!("{:<44} -> 401", "WebSocket upgrade, bad token in the query");
+}
+
+/// A fleet behind NGINX: two `stackjwt-authz` instances in one `upstream` block (NGINX takes
+/// turns), two apps from one config file, revocations shared through one `redis-server`.
+#[test]
+fn behind_nginx_a_fleet_picks_the_app_by_api_key_and_shares_revocations() {
+    let Some(bin) = nginx_or_skip() else { return };
+    let Some(redis) = Redis::start() else { return };
+    let dir = Dir::new("nginx");
+    let config = two_apps(&dir, &redis_section(&redis, ""));
+    let one = Authz::start_with(&["--config", &config, "--admin", "127.0.0.1:0", "--metrics", "127.0.0.1:0"], &[]);
+    let two = Authz::start_with(&["--config", &config, "--metrics", "127.0.0.1:0"], &[]);
+    let (upstream, seen) = upstream();
+    let port = free_port();
+    let pool = format!("upstream stackjwt_authz {{ server {}; server {}; }}\n", one.addr, two.addr);
+    let site = SITE.replace("NGINX_PORT", &port.to_string()).replace("AUTHZ", "stackjwt_authz");
+    let mut nginx =
+        start_nginx(&bin, "", false, &(UPGRADE_MAP.to_owned() + &pool + &site.replace("UPSTREAM", &upstream)));
+    let front = format!("127.0.0.1:{port}");
+    wait_for(&front, &mut nginx);
+
+    let iat = now() - 10;
+    let (john, k2_john) = (user(SECRET_A, "john", Some(iat)), user(SECRET_2, "john", Some(iat)));
+    let as_app = |path: &str, token: &str| get(&front, path, &[("stream-auth-type", "jwt"), ("Authorization", token)]);
+    let unknown = "api_key missing or not one of this server's apps";
+    // Twice each: once through each instance.
+    for _ in 0..2 {
+        assert_eq!(as_app("/channels?api_key=k1", &john).status, 200);
+        assert_eq!(as_app("/channels?api_key=k2", &k2_john).status, 200);
+        assert!(refused(&as_app("/channels?api_key=k2", &john), 401, "signature mismatch"), "another app's token");
+        assert!(refused(&as_app("/channels?api_key=k3", &john), 401, unknown));
+        assert!(refused(&as_app("/channels", &john), 401, unknown), "two apps: which one?");
+    }
+    let ws = format!("/connect?api_key=k2&authorization={k2_john}&stream-auth-type=jwt");
+    let (head, frame) = websocket(&front, &ws);
+    assert!(head.starts_with("HTTP/1.1 101 ") && frame == b"\x81\x05hello", "{head}");
+    let reached: Vec<Seen> = seen.lock().unwrap().clone();
+    assert_eq!(reached.len(), 5, "4 allowed requests and the upgrade: {reached:?}");
+    assert!(reached.iter().all(|s| s.user_id.as_deref() == Some("john")));
+    for s in [&one, &two] {
+        let page = get(s.metrics.as_ref().unwrap(), "/metrics", &[]).body;
+        assert!(
+            page.contains(r#"stackjwt_authz_requests_total{app="k1",outcome="allowed",principal="user"} "#),
+            "{page}"
+        );
+    }
+    eprintln!("api_key k1, k2 through both instances -> 200; another app's token, k3, none -> 401");
+
+    // Revoked on one instance: refused through NGINX, whichever instance answers.
+    let body = format!(r#"{{"user_id":"john","revoke_tokens_issued_before":{}}}"#, iat + 1);
+    let r = revoke(one.admin.as_ref().unwrap(), "k1", &server(SECRET_A, None), &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let took = eventually(Duration::from_secs(1), "both instances refuse john of k1", || {
+        (0..2).all(|_| refused(&as_app("/channels?api_key=k1", &john), 401, "token revoked"))
+    });
+    for _ in 0..4 {
+        let r = as_app("/channels?api_key=k1", &john);
+        assert!(refused(&r, 401, "token revoked") && r.header("content-type") == Some("application/json"), "{r:?}");
+        assert_eq!(as_app("/channels?api_key=k2", &k2_john).status, 200, "k2's john is another user");
+    }
+    eprintln!("john revoked in k1 on one instance -> 401 through NGINX within {took:?}, k2's john still 200");
 }

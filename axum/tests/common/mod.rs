@@ -9,6 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use stackjwt::{Algorithm, Key};
 
+pub mod fleet;
+
 pub const SECRET: &str = "a test secret of thirty-two bytes!";
 
 pub fn key() -> Key {

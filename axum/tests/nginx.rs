@@ -134,6 +134,7 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
             path: path.to_owned(),
             principal: Some(principal.to_owned()),
             user_id: user.map(str::to_owned),
+            exp: None,
             upgrade: None,
         })
     };

@@ -25,13 +25,14 @@ use ngx::ngx_string;
 
 use crate::check::{self, Allowed, Credentials, Refused, Secret, Settings};
 
-/// What a request's check found, for the variables: in the request's pool.
+/// What a request's check found, for the variables: in the request's pool. Only the user id
+/// is copied when the check ends (the token's scratch goes away); the rest becomes text when a
+/// variable is read, so a location that reads none pays for none.
 #[derive(Clone, Copy)]
-#[repr(C)]
 struct Found {
-    principal: ngx_str_t,
+    principal: &'static str,
     user_id: ngx_str_t,
-    exp: ngx_str_t,
+    exp: Option<u64>,
 }
 
 const EVERYWHERE: ngx_uint_t =
@@ -335,21 +336,16 @@ unsafe fn pool_str(r: *mut ngx_http_request_t, bytes: &[u8]) -> Option<ngx_str_t
 /// # Safety
 /// `r` is a live request.
 unsafe fn remember(r: *mut ngx_http_request_t, index: usize, allowed: &Allowed) -> ngx_int_t {
-    let exp = allowed.exp.map(|e| e.to_string()).unwrap_or_default();
     // SAFETY: (caller) the request's pool and its per-module `ctx` slots.
     unsafe {
-        let (Some(principal), Some(user_id), Some(exp)) = (
-            pool_str(r, allowed.principal.as_bytes()),
-            pool_str(r, allowed.user_id.as_deref().unwrap_or("").as_bytes()),
-            pool_str(r, exp.as_bytes()),
-        ) else {
+        let Some(user_id) = pool_str(r, allowed.user_id.as_deref().unwrap_or("").as_bytes()) else {
             return NGX_ERROR as ngx_int_t;
         };
         let found = ngx_pcalloc((*r).pool, size_of::<Found>()).cast::<Found>();
         if found.is_null() {
             return NGX_ERROR as ngx_int_t;
         }
-        found.write(Found { principal, user_id, exp });
+        found.write(Found { principal: allowed.principal, user_id, exp: allowed.exp });
         *(*r).ctx.add(index) = found.cast();
     }
     NGX_OK as ngx_int_t
@@ -403,8 +399,16 @@ unsafe extern "C" fn variable(
     v: *mut ngx_http_variable_value_t,
     which: usize,
 ) -> ngx_int_t {
-    // SAFETY: NGINX passes a live request and the value to fill; our `ctx` slot is null or
-    // the `Found` that `remember` wrote in the request's pool.
+    // SAFETY: NGINX passes a live request and the value to fill.
+    catch_unwind(AssertUnwindSafe(|| unsafe { variable_value(r, v, which) })).unwrap_or(NGX_ERROR as ngx_int_t)
+}
+
+/// # Safety
+/// `r` is a live request and `v` its variable value to fill.
+unsafe fn variable_value(r: *mut ngx_http_request_t, v: *mut ngx_http_variable_value_t, which: usize) -> ngx_int_t {
+    // SAFETY: (caller) as above; our `ctx` slot is null or the `Found` that `remember` wrote
+    // in the request's pool. The principal is a string of this module's: NGINX only reads a
+    // variable's data.
     unsafe {
         let found = (*(*r).ctx.add(ctx_index())).cast::<Found>();
         let v = &mut *v;
@@ -412,10 +416,14 @@ unsafe extern "C" fn variable(
             v.set_not_found(1);
             return NGX_OK as ngx_int_t;
         }
+        let found = *found;
         let value = match which {
-            0 => (*found).principal,
-            1 => (*found).user_id,
-            _ => (*found).exp,
+            0 => ngx_str_t { len: found.principal.len(), data: found.principal.as_ptr().cast_mut() },
+            1 => found.user_id,
+            _ => match pool_str(r, found.exp.map(|e| e.to_string()).unwrap_or_default().as_bytes()) {
+                Some(text) => text,
+                None => return NGX_ERROR as ngx_int_t,
+            },
         };
         v.data = value.data;
         v.set_len(value.len as u32);

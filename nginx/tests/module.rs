@@ -107,6 +107,7 @@ fn site(bin: &Path, module: &Path, secret_file: &Path, master: bool) -> Site {
         location / {{
             proxy_set_header X-Stream-User-Id $stackjwt_user_id;
             proxy_set_header X-Stream-Principal $stackjwt_principal;
+            proxy_set_header X-Stream-Exp $stackjwt_exp;
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
@@ -195,10 +196,13 @@ fn inside_nginx_only_valid_credentials_reach_the_upstream() {
     );
     assert_eq!(status, 200);
     assert_eq!(
-        (last().user_id.as_deref(), last().principal.as_deref()),
-        (Some("john"), Some("user")),
+        (last().user_id.as_deref(), last().principal.as_deref(), last().exp),
+        (Some("john"), Some("user"), Some(exp.to_string())),
         "the client's own id replaced"
     );
+    let no_exp = token(SECRET, "john", None);
+    assert_eq!(get(&s.front, "/", &[("stream-auth-type", "jwt"), ("Authorization", &no_exp)]).0, 200);
+    assert_eq!(last().exp, None, "$stackjwt_exp is empty for a token without exp");
     eprintln!("valid user token, client's own X-Stream-User-Id: admin -> 200, upstream saw john");
     let before = count();
     refused(&get(&s.front, "/", &[("stream-auth-type", "jwt"), ("Authorization", &expired)]), 40, "token expired");

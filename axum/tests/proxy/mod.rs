@@ -16,6 +16,8 @@ pub struct Seen {
     pub path: String,
     pub user_id: Option<String>,
     pub principal: Option<String>,
+    /// `X-Stream-Exp`, where the configuration sets it.
+    pub exp: Option<String>,
     /// The `Upgrade` header, when the request asked to switch protocols.
     pub upgrade: Option<String>,
 }
@@ -33,7 +35,7 @@ pub fn upstream() -> (String, Arc<Mutex<Vec<Seen>>>) {
             let mut line = String::new();
             reader.read_line(&mut line).unwrap();
             let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-            let (mut user_id, mut principal, mut upgrade) = (None, None, None);
+            let (mut user_id, mut principal, mut exp, mut upgrade) = (None, None, None, None);
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
@@ -44,13 +46,14 @@ pub fn upstream() -> (String, Arc<Mutex<Vec<Seen>>>) {
                     match k.to_ascii_lowercase().as_str() {
                         "x-stream-user-id" => user_id = v,
                         "x-stream-principal" => principal = v,
+                        "x-stream-exp" => exp = v,
                         "upgrade" => upgrade = v,
                         _ => {}
                     }
                 }
             }
             let switch = upgrade.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
-            log.lock().unwrap().push(Seen { path, user_id, principal, upgrade });
+            log.lock().unwrap().push(Seen { path, user_id, principal, exp, upgrade });
             if switch {
                 // A WebSocket server's answer (the accept key is not checked by this client),
                 // then one frame's worth of bytes on the switched connection.

@@ -169,11 +169,20 @@ fn secrets_rotate_on_sighup_without_a_failed_request() {
     eventually(Duration::from_secs(5), "the previous secret is refused", || check(&s.addr, "k1", &old).status == 401);
     assert_eq!(check(&s.addr, "k1", &new).status, 200);
     assert_eq!(metric(&s, "stackjwt_authz_config_reloads_total{result=\"ok\"}"), 2);
+    // A new listener address takes a restart: the reload says so, and serves on.
+    let moved = format!("admin = \"127.0.0.1:1\"\n{}", std::fs::read_to_string(&config).unwrap());
+    dir.write("c.toml", &moved);
+    s.hangup();
+    eventually(Duration::from_secs(5), "the third reload", || {
+        metric(&s, "stackjwt_authz_config_reloads_total{result=\"ok\"}") == 3
+    });
+    assert_eq!(check(&s.addr, "k1", &new).status, 200);
     // Why each reload was refused is in the log.
     s.terminate();
     let mut log = String::new();
     std::io::Read::read_to_string(&mut s.stderr(), &mut log).unwrap();
     assert!(log.contains("reload refused") && log.contains("cannot read /nonexistent"), "{log}");
+    assert_eq!(log.matches("change on a restart, not a reload").count(), 1, "only the reload that moved admin: {log}");
     assert!(!log.contains(SECRET_A) && !log.contains(SECRET_B), "{log}");
 }
 

@@ -317,6 +317,19 @@ fn the_later_app_wide_cutoff_wins_and_a_new_instance_loads_redis() {
     eventually(Duration::from_secs(1), "Redis' is later", || {
         check(&s.addr, "k1", &user(SECRET_A, "ann", Some(iat + 10))).status == 401
     });
+    // An app added by a reload: its revocations are mirrored too.
+    let k2 = dir.write("k2", SECRET_2);
+    let added =
+        format!("{}[[app]]\napi_key = \"k2\"\nsecret_file = \"{k2}\"\n", std::fs::read_to_string(&config).unwrap());
+    dir.write("c.toml", &added);
+    s.hangup();
+    let zed = user(SECRET_2, "zed", Some(iat + 10));
+    eventually(Duration::from_secs(5), "k2 added", || check(&s.addr, "k2", &zed).status == 200);
+    redis.cli(&["HSET", "stackjwt:k2:revoked", "zed", &(iat + 50).to_string()]);
+    redis.cli(&["PUBLISH", "stackjwt:k2:revocations", "zed"]);
+    eventually(Duration::from_secs(1), "the added app's revocation", || {
+        refused(&check(&s.addr, "k2", &zed), 401, "token revoked")
+    });
 }
 
 /// Redis hung (SIGSTOP), then killed: after `max_staleness`, user and server tokens get 503

@@ -201,15 +201,48 @@ pub struct Credentials<'r> {
     pub query: &'r [u8],
 }
 
-/// Who a request comes from, once allowed.
+/// Who a request comes from, once allowed; the user id is read in place in the [`Scratch`].
 #[derive(Debug, PartialEq, Eq)]
-pub struct Allowed {
+pub struct Allowed<'s> {
     /// `user`, `server`, `dev` or `anonymous` (`$stackjwt_principal`).
     pub principal: &'static str,
     /// The user id (`$stackjwt_user_id`), for users and dev tokens.
-    pub user_id: Option<String>,
+    pub user_id: Option<&'s str>,
     /// The token's `exp` (`$stackjwt_exp`).
     pub exp: Option<u64>,
+}
+
+/// Where a check decodes a token: 1 KiB on the stack, enough for ordinary tokens (a payload of
+/// up to 1 KiB), and the heap only for a longer one, or for the previous key's try.
+pub struct Scratch {
+    short: [u8; 1024],
+    long: Vec<u8>,
+    spare: Vec<u8>,
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch").finish_non_exhaustive()
+    }
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Self { short: [0; 1024], long: Vec::new(), spare: Vec::new() }
+    }
+}
+
+impl Scratch {
+    /// Room for a token of `len` bytes (it needs at most 1.5 times that), and a second room
+    /// for the previous key's try, made only if it is tried.
+    fn for_token(&mut self, len: usize) -> (&mut [u8], &mut Vec<u8>) {
+        if len > 512 {
+            self.long.resize(VERIFY_SCRATCH_LEN, 0);
+            (&mut self.long, &mut self.spare)
+        } else {
+            (&mut self.short, &mut self.long)
+        }
+    }
 }
 
 /// A refusal: status and Stream's JSON body.
@@ -297,11 +330,16 @@ pub fn is_forwardable(id: &str) -> bool {
         && bytes.iter().all(|b| visible(b) || *b == b' ')
 }
 
-/// Checks one request at `now` (Unix seconds).
+/// Checks one request at `now` (Unix seconds), decoding in `scratch`.
 ///
 /// # Errors
-/// The refusal to answer, with Stream's status and body.
-pub fn check(settings: &Settings, request: &Credentials<'_>, now: u64) -> Result<Allowed, Refused> {
+/// The refusal to answer: Stream's status and body.
+pub fn check<'s>(
+    settings: &Settings,
+    request: &Credentials<'_>,
+    now: u64,
+    scratch: &'s mut Scratch,
+) -> Result<Allowed<'s>, Refused> {
     let Some((current, previous)) = &settings.keys else {
         return Err(refused(-1, "no key configured", 500));
     };
@@ -316,17 +354,7 @@ pub fn check(settings: &Settings, request: &Credentials<'_>, now: u64) -> Result
         let (a, t) = from_query(request.query)?;
         (authorization, auth_type) = (a.map(Cow::Owned), t.map(Cow::Owned));
     }
-    // A token needs at most 1.5 times its length of scratch: ordinary ones get 1 KiB of stack.
-    let long = authorization.as_ref().is_some_and(|t| t.len() > 512);
-    let (mut short, mut large);
-    let scratch: &mut [u8] = if long {
-        large = vec![0u8; VERIFY_SCRATCH_LEN];
-        &mut large
-    } else {
-        short = [0u8; 1024];
-        &mut short
-    };
-    let verify = |key: &Key, scratch: &mut [u8]| -> Result<Allowed, Error> {
+    let verify = |key: &Key, scratch: &'s mut [u8]| -> Result<Allowed<'s>, Error> {
         let v = Verifier::new(key)
             .leeway(settings.leeway.unwrap_or(0))
             .require_exp(settings.require_exp.unwrap_or(false))
@@ -335,15 +363,18 @@ pub fn check(settings: &Settings, request: &Credentials<'_>, now: u64) -> Result
             v.authenticate_claims(auth_type.as_deref(), authorization.as_deref(), now, scratch)?;
         let exp = claims.and_then(|c| c.exp());
         Ok(match principal {
-            Principal::User(id) => Allowed { principal: "user", user_id: Some(id.to_owned()), exp },
+            Principal::User(id) => Allowed { principal: "user", user_id: Some(id), exp },
             Principal::Server => Allowed { principal: "server", user_id: None, exp },
-            Principal::Dev(id) => Allowed { principal: "dev", user_id: Some(id.to_owned()), exp },
+            Principal::Dev(id) => Allowed { principal: "dev", user_id: Some(id), exp },
             Principal::Anonymous => Allowed { principal: "anonymous", user_id: None, exp: None },
         })
     };
-    let outcome = match (verify(current, scratch), previous) {
+    let (first, second) = scratch.for_token(authorization.as_ref().map_or(0, |t| t.len()));
+    // The previous key is tried only after the current one's mismatch, in a room of its own.
+    let outcome = match (verify(current, first), previous) {
         (Err(first @ (Error::SignatureMismatch | Error::UnknownKid)), Some(previous)) => {
-            match verify(previous, scratch) {
+            second.resize(VERIFY_SCRATCH_LEN, 0);
+            match verify(previous, second) {
                 Err(Error::UnknownKid) => Err(first),
                 outcome => outcome,
             }
@@ -354,7 +385,7 @@ pub fn check(settings: &Settings, request: &Credentials<'_>, now: u64) -> Result
     if allowed.principal == "anonymous" && !settings.allow_anonymous.unwrap_or(true) {
         return Err(refused(5, "anonymous access denied", 401));
     }
-    if allowed.user_id.as_deref().is_some_and(|id| !is_forwardable(id)) {
+    if allowed.user_id.is_some_and(|id| !is_forwardable(id)) {
         return Err(refused(5, "user id cannot be forwarded in a header unchanged", 401));
     }
     Ok(allowed)
@@ -395,33 +426,45 @@ mod tests {
         let s = settings(&[]);
         let t = token("john");
         let jwt = Credentials { authorization: vec![t.as_bytes()], auth_type: vec![b"jwt"], ..Credentials::default() };
-        assert_eq!(check(&s, &jwt, 0).unwrap().user_id.as_deref(), Some("john"));
+        assert_eq!(check(&s, &jwt, 0, &mut Scratch::default()).unwrap().user_id, Some("john"));
         let twice = Credentials {
             authorization: vec![t.as_bytes(), t.as_bytes()],
             auth_type: vec![b"jwt"],
             ..Credentials::default()
         };
         assert_eq!(
-            check(&s, &twice, 0).unwrap_err().body,
+            check(&s, &twice, 0, &mut Scratch::default()).unwrap_err().body,
             r#"{"code":5,"message":"duplicate authorization header","StatusCode":401}"#
         );
         let query = format!("api_key=k&authorization={}&stream-auth-type=jwt", t.replace('.', "%2E"));
         let ws = Credentials { websocket: true, query: query.as_bytes(), ..Credentials::default() };
-        assert_eq!(check(&s, &ws, 0).unwrap().principal, "user");
+        assert_eq!(check(&s, &ws, 0, &mut Scratch::default()).unwrap().principal, "user");
         let plain = Credentials { query: query.as_bytes(), ..Credentials::default() };
-        assert_eq!(check(&s, &plain, 0).unwrap_err().status, 401, "not a WebSocket: the query is not read");
-        assert_eq!(check(&settings(&[("query", "always")]), &plain, 0).unwrap().principal, "user");
-        assert!(check(&settings(&[("query", "off")]), &ws, 0).is_err());
+        assert_eq!(
+            check(&s, &plain, 0, &mut Scratch::default()).unwrap_err().status,
+            401,
+            "not a WebSocket: the query is not read"
+        );
+        assert_eq!(
+            check(&settings(&[("query", "always")]), &plain, 0, &mut Scratch::default()).unwrap().principal,
+            "user"
+        );
+        assert!(check(&settings(&[("query", "off")]), &ws, 0, &mut Scratch::default()).is_err());
         let anonymous = Credentials { auth_type: vec![b"anonymous"], ..Credentials::default() };
-        assert_eq!(check(&s, &anonymous, 0).unwrap().principal, "anonymous");
-        let denied = check(&settings(&[("allow_anonymous", "off")]), &anonymous, 0).unwrap_err();
+        assert_eq!(check(&s, &anonymous, 0, &mut Scratch::default()).unwrap().principal, "anonymous");
+        let denied =
+            check(&settings(&[("allow_anonymous", "off")]), &anonymous, 0, &mut Scratch::default()).unwrap_err();
         assert_eq!(denied.body, r#"{"code":5,"message":"anonymous access denied","StatusCode":401}"#);
         let spaced = token("admin ");
         let c =
             Credentials { authorization: vec![spaced.as_bytes()], auth_type: vec![b"jwt"], ..Credentials::default() };
-        assert_eq!(check(&s, &c, 0).unwrap_err().status, 401, "an id a receiver would read as another");
+        assert_eq!(
+            check(&s, &c, 0, &mut Scratch::default()).unwrap_err().status,
+            401,
+            "an id a receiver would read as another"
+        );
         let bad = Credentials { authorization: vec![b"a\x01b"], auth_type: vec![b"jwt"], ..Credentials::default() };
-        assert!(check(&s, &bad, 0).unwrap_err().body.contains("not visible ascii"));
+        assert!(check(&s, &bad, 0, &mut Scratch::default()).unwrap_err().body.contains("not visible ascii"));
     }
 
     /// A secret in a file of its own (tests run in parallel), read as a directive reads it.
@@ -448,7 +491,7 @@ mod tests {
         let by = |alg, secret: &[u8]| {
             Key::new(alg, secret).unwrap().user_token("john", None, None, &mut [0u8; 512]).unwrap().to_owned()
         };
-        let passes = |s: &Settings, t: &str| check(s, &jwt(t), 0).is_ok();
+        let passes = |s: &Settings, t: &str| check(s, &jwt(t), 0, &mut Scratch::default()).is_ok();
         let merged = |child: Settings| {
             let mut child = child;
             child.merge(&parent).unwrap();
@@ -489,7 +532,7 @@ mod tests {
         let mut unset = Settings::default();
         unset.merge(&Settings::default()).unwrap();
         assert!(!unset.enabled(), "never turned on");
-        let no_key = check(&Settings::default(), &Credentials::default(), 0).unwrap_err();
+        let no_key = check(&Settings::default(), &Credentials::default(), 0, &mut Scratch::default()).unwrap_err();
         assert_eq!(
             (no_key.status, no_key.body.as_str()),
             (500, r#"{"code":-1,"message":"no key configured","StatusCode":500}"#)
@@ -506,7 +549,17 @@ mod tests {
             .unwrap()
             .to_owned();
         assert!(t.len() > 1600, "a payload longer than the 1 KiB of stack scratch");
-        assert_eq!(check(&s, &jwt(&t), 0).unwrap().user_id.as_deref(), Some(id.as_str()));
+        assert_eq!(check(&s, &jwt(&t), 0, &mut Scratch::default()).unwrap().user_id, Some(id.as_str()));
+        // Signed with the previous secret: checked again in a room of its own.
+        let mut rotated = Settings {
+            secret: Some(secret("new", b"the new module secret of 32 bytes")),
+            previous: Some(secret("old", SECRET)),
+            ..Settings::default()
+        };
+        rotated.merge(&s).unwrap();
+        assert_eq!(check(&rotated, &jwt(&t), 0, &mut Scratch::default()).unwrap().user_id, Some(id.as_str()));
+        let short = token("john");
+        assert_eq!(check(&rotated, &jwt(&short), 0, &mut Scratch::default()).unwrap().user_id, Some("john"));
     }
 
     #[test]

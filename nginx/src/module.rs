@@ -23,7 +23,7 @@ use ngx::ffi::{
 use ngx::http::HttpModuleConfExt as _;
 use ngx::ngx_string;
 
-use crate::check::{self, Allowed, Credentials, Refused, Secret, Settings};
+use crate::check::{self, Allowed, Credentials, Refused, Scratch, Secret, Settings};
 
 /// What a request's check found, for the variables: in the request's pool. Only the user id
 /// is copied when the check ends (the token's scratch goes away); the rest becomes text when a
@@ -304,7 +304,8 @@ unsafe fn check_request(r: *mut ngx_http_request_t) -> ngx_int_t {
         }
     }
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    match check::check(settings, &credentials, now) {
+    let mut scratch = Scratch::default();
+    match check::check(settings, &credentials, now, &mut scratch) {
         // SAFETY: (caller) the request is live; its pool outlives the variables' reads.
         Ok(allowed) => unsafe { remember(r, index, &allowed) },
         // SAFETY: (caller) as above.
@@ -335,10 +336,10 @@ unsafe fn pool_str(r: *mut ngx_http_request_t, bytes: &[u8]) -> Option<ngx_str_t
 ///
 /// # Safety
 /// `r` is a live request.
-unsafe fn remember(r: *mut ngx_http_request_t, index: usize, allowed: &Allowed) -> ngx_int_t {
+unsafe fn remember(r: *mut ngx_http_request_t, index: usize, allowed: &Allowed<'_>) -> ngx_int_t {
     // SAFETY: (caller) the request's pool and its per-module `ctx` slots.
     unsafe {
-        let Some(user_id) = pool_str(r, allowed.user_id.as_deref().unwrap_or("").as_bytes()) else {
+        let Some(user_id) = pool_str(r, allowed.user_id.unwrap_or("").as_bytes()) else {
             return NGX_ERROR as ngx_int_t;
         };
         let found = ngx_pcalloc((*r).pool, size_of::<Found>()).cast::<Found>();

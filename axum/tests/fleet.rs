@@ -453,3 +453,36 @@ fn the_admin_api_takes_only_a_server_token_of_the_app() {
     assert_eq!(r.header("x-stream-principal"), Some("server"));
     assert_eq!(check(&s.addr, "k1", &user(SECRET_A, "jane", Some(now()))).status, 200);
 }
+
+/// The admin API writes to the Redis of the running configuration: a reload that names another
+/// Redis moves it there; a Redis that does not take a write is a 503 to retry, never a 200.
+#[test]
+fn the_admin_api_writes_where_the_reloaded_configuration_says() {
+    let Some(old) = Redis::start() else { return };
+    let Some(new) = Redis::start() else { return };
+    let dir = Dir::new("admin-reload");
+    let config = two_apps(&dir, &redis_section(&old, ""));
+    let s = Authz::start_with(&["--config", &config, "--admin", "127.0.0.1:0", "--metrics", "127.0.0.1:0"], &[]);
+    let admin = s.admin.as_ref().unwrap();
+    let revoke_user = |id: &str| {
+        let body = format!(r#"{{"user_id":"{id}","revoke_tokens_issued_before":2000000000}}"#);
+        revoke(admin, "k1", &server(SECRET_A, None), &body)
+    };
+    assert_eq!(revoke_user("ann").status, 200);
+    assert_eq!(old.cli(&["HGET", "stackjwt:k1:revoked", "ann"]), "2000000000");
+    two_apps(&dir, &redis_section(&new, ""));
+    s.hangup();
+    eventually(Duration::from_secs(5), "the reload", || {
+        metric(&s, "stackjwt_authz_config_reloads_total{result=\"ok\"}") == 1
+    });
+    assert_eq!(revoke_user("bob").status, 200);
+    assert_eq!(new.cli(&["HGET", "stackjwt:k1:revoked", "bob"]), "2000000000", "written to the new Redis");
+    assert_eq!(old.cli(&["HEXISTS", "stackjwt:k1:revoked", "bob"]), "0", "not to the old one");
+    // The new Redis stops answering: the write times out, and the caller is told to retry.
+    signal(new.child.id(), "STOP");
+    let r = revoke_user("cid");
+    signal(new.child.id(), "CONT");
+    assert_eq!((r.status, r.json()["code"].as_i64()), (503, Some(-1)), "{}", r.body);
+    assert_eq!(r.json()["message"], "Redis did not take the revocation, retry");
+    eprintln!("a revocation while Redis is stopped: {} {}", r.status, r.body);
+}

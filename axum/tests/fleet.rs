@@ -110,6 +110,11 @@ fn bad_configurations_are_refused_at_start_with_what_to_fix() {
         ),
         ("[[app]]\napi_key = \"k1\"\nsecret_file = \"/nonexistent/k1\"\n", &[], "cannot read /nonexistent/k1"),
         (&*app, &["--secret-file", &secret], "with [[app]] in the file, set them there"),
+        (&*app, &["--previous-secret-file", &secret], "with [[app]] in the file, set them there"),
+        (&*app, &["--api-key", "k1"], "with [[app]] in the file, set them there"),
+        (&*app, &["--alg", "hs256"], "with [[app]] in the file, set them there"),
+        (&*app, &["--kid", "a"], "with [[app]] in the file, set them there"),
+        (&*app, &["--weak-secret"], "with [[app]] in the file, set them there"),
         (&*format!("admin = \"127.0.0.1:7001\"\nlisten = \"127.0.0.1:7001\"\n{app}"), &[], "an address of its own"),
     ] {
         let err = run(toml, flags);

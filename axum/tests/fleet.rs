@@ -79,7 +79,24 @@ fn bad_configurations_are_refused_at_start_with_what_to_fix() {
     let bin = env!("CARGO_BIN_EXE_stackjwt-authz");
     let run = |toml: &str, flags: &[&str]| {
         let config = dir.write("c.toml", toml);
-        let out = Command::new(bin).args(["--config", &config]).args(flags).stdin(Stdio::null()).output().unwrap();
+        let mut child = Command::new(bin)
+            .args(["--config", &config])
+            .args(flags)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A configuration taken by mistake starts a server: stopped, and said so.
+        let start = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("stackjwt-authz started with {toml:?} {flags:?} instead of refusing it");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{toml}");
         String::from_utf8(out.stderr).unwrap()
     };

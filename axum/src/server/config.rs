@@ -456,3 +456,46 @@ pub fn address(flag: &str, text: &str) -> Result<SocketAddr, String> {
     let mut found = text.to_socket_addrs().map_err(|e| format!("{flag}: cannot resolve {text:?}: {e}"))?;
     found.next().ok_or_else(|| format!("{flag}: {text:?} resolves to no address"))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn redis_file(url: &str, max_staleness: Option<u64>, resync: Option<u64>) -> RedisFile {
+        RedisFile { url: url.into(), unavailable: None, max_staleness, resync }
+    }
+
+    #[test]
+    fn redis_urls_and_periods_are_checked() {
+        for url in ["redis://h:6379/0", "rediss://h:6380/0", "redis+unix:///run/redis.sock"] {
+            assert!(redis(redis_file(url, None, None)).is_ok(), "{url}");
+        }
+        for url in ["http://h", "h:6379", "", "REDIS://h"] {
+            assert!(redis(redis_file(url, None, None)).unwrap_err().contains("url wants redis://"), "{url}");
+        }
+        let r = redis(redis_file("redis://h", None, None)).unwrap();
+        assert_eq!(
+            (r.max_staleness, r.resync, r.unavailable),
+            (Duration::from_secs(30), Duration::from_secs(60), Unavailable::Deny)
+        );
+        let r = redis(redis_file("redis://h", Some(1), Some(1))).unwrap();
+        assert_eq!((r.max_staleness, r.resync), (Duration::from_secs(1), Duration::from_secs(1)));
+        for (max_staleness, resync) in [(Some(0), None), (None, Some(0))] {
+            let err = redis(redis_file("redis://h", max_staleness, resync)).unwrap_err();
+            assert!(err.contains("at least 1"), "{err}");
+        }
+    }
+
+    #[test]
+    fn api_keys_fit_a_metric_label_and_a_redis_key() {
+        for good in ["k1", "a-b_c.d:e/f", &"k".repeat(128)] {
+            assert_eq!(check_api_key(good), Ok(()), "{good}");
+        }
+        for bad in ["", "k 1", "k\"1", "k\\1", "k\n1", "kë", &"k".repeat(129)] {
+            assert!(check_api_key(bad).unwrap_err().contains("visible ASCII"), "{bad:?}");
+        }
+        assert!(check_api_key(UNKNOWN_APP).unwrap_err().contains("rename it"));
+    }
+}

@@ -188,13 +188,35 @@ impl Settings {
     }
 }
 
+/// The values a request sent for one header: none, one, or more (refused).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Values<'r> {
+    /// Not sent.
+    #[default]
+    None,
+    /// Sent once.
+    One(&'r [u8]),
+    /// Sent more than once.
+    Many,
+}
+
+impl<'r> Values<'r> {
+    /// Counts one more value.
+    pub const fn push(&mut self, value: &'r [u8]) {
+        *self = match self {
+            Self::None => Self::One(value),
+            _ => Self::Many,
+        };
+    }
+}
+
 /// The request's parts a check reads.
 #[derive(Debug, Default)]
 pub struct Credentials<'r> {
     /// `Authorization` values (more than one is refused).
-    pub authorization: Vec<&'r [u8]>,
+    pub authorization: Values<'r>,
     /// `stream-auth-type` values.
-    pub auth_type: Vec<&'r [u8]>,
+    pub auth_type: Values<'r>,
     /// Whether the request asks for a WebSocket upgrade.
     pub websocket: bool,
     /// The query string (after `?`), raw.
@@ -269,12 +291,14 @@ fn token_refusal(e: Error) -> Refused {
 }
 
 /// The one value of a credential, visible ASCII.
-fn single<'r>(values: &[&'r [u8]], name: &str) -> Result<Option<&'r str>, Refused> {
+fn single<'r>(values: Values<'r>, name: &str) -> Result<Option<&'r str>, Refused> {
     match values {
-        [] => Ok(None),
-        [one] if one.iter().all(|b| matches!(b, b' '..=b'~')) => Ok(std::str::from_utf8(one).ok().map(str::trim)),
-        [_] => Err(refused(5, &format!("{name} header is not visible ascii"), 401)),
-        _ => Err(refused(5, &format!("duplicate {name} header"), 401)),
+        Values::None => Ok(None),
+        Values::One(one) if one.iter().all(|b| matches!(b, b' '..=b'~')) => {
+            Ok(std::str::from_utf8(one).ok().map(str::trim))
+        }
+        Values::One(_) => Err(refused(5, &format!("{name} header is not visible ascii"), 401)),
+        Values::Many => Err(refused(5, &format!("duplicate {name} header"), 401)),
     }
 }
 
@@ -343,8 +367,8 @@ pub fn check<'s>(
     let Some((current, previous)) = &settings.keys else {
         return Err(refused(-1, "no key configured", 500));
     };
-    let mut authorization = single(&request.authorization, "authorization")?.map(Cow::Borrowed);
-    let mut auth_type = single(&request.auth_type, "stream-auth-type")?.map(Cow::Borrowed);
+    let mut authorization = single(request.authorization, "authorization")?.map(Cow::Borrowed);
+    let mut auth_type = single(request.auth_type, "stream-auth-type")?.map(Cow::Borrowed);
     let query_allowed = match settings.query() {
         QueryTokens::Off => false,
         QueryTokens::WebSocket => request.websocket,
@@ -425,13 +449,14 @@ mod tests {
     fn credentials_are_read_as_the_axum_layer_reads_them() {
         let s = settings(&[]);
         let t = token("john");
-        let jwt = Credentials { authorization: vec![t.as_bytes()], auth_type: vec![b"jwt"], ..Credentials::default() };
-        assert_eq!(check(&s, &jwt, 0, &mut Scratch::default()).unwrap().user_id, Some("john"));
-        let twice = Credentials {
-            authorization: vec![t.as_bytes(), t.as_bytes()],
-            auth_type: vec![b"jwt"],
+        let jwt = Credentials {
+            authorization: Values::One(t.as_bytes()),
+            auth_type: Values::One(b"jwt"),
             ..Credentials::default()
         };
+        assert_eq!(check(&s, &jwt, 0, &mut Scratch::default()).unwrap().user_id, Some("john"));
+        let twice =
+            Credentials { authorization: Values::Many, auth_type: Values::One(b"jwt"), ..Credentials::default() };
         assert_eq!(
             check(&s, &twice, 0, &mut Scratch::default()).unwrap_err().body,
             r#"{"code":5,"message":"duplicate authorization header","StatusCode":401}"#
@@ -450,20 +475,27 @@ mod tests {
             "user"
         );
         assert!(check(&settings(&[("query", "off")]), &ws, 0, &mut Scratch::default()).is_err());
-        let anonymous = Credentials { auth_type: vec![b"anonymous"], ..Credentials::default() };
+        let anonymous = Credentials { auth_type: Values::One(b"anonymous"), ..Credentials::default() };
         assert_eq!(check(&s, &anonymous, 0, &mut Scratch::default()).unwrap().principal, "anonymous");
         let denied =
             check(&settings(&[("allow_anonymous", "off")]), &anonymous, 0, &mut Scratch::default()).unwrap_err();
         assert_eq!(denied.body, r#"{"code":5,"message":"anonymous access denied","StatusCode":401}"#);
         let spaced = token("admin ");
-        let c =
-            Credentials { authorization: vec![spaced.as_bytes()], auth_type: vec![b"jwt"], ..Credentials::default() };
+        let c = Credentials {
+            authorization: Values::One(spaced.as_bytes()),
+            auth_type: Values::One(b"jwt"),
+            ..Credentials::default()
+        };
         assert_eq!(
             check(&s, &c, 0, &mut Scratch::default()).unwrap_err().status,
             401,
             "an id a receiver would read as another"
         );
-        let bad = Credentials { authorization: vec![b"a\x01b"], auth_type: vec![b"jwt"], ..Credentials::default() };
+        let bad = Credentials {
+            authorization: Values::One(b"a\x01b"),
+            auth_type: Values::One(b"jwt"),
+            ..Credentials::default()
+        };
         assert!(check(&s, &bad, 0, &mut Scratch::default()).unwrap_err().body.contains("not visible ascii"));
     }
 
@@ -481,7 +513,11 @@ mod tests {
     }
 
     fn jwt(t: &str) -> Credentials<'_> {
-        Credentials { authorization: vec![t.as_bytes()], auth_type: vec![b"jwt"], ..Credentials::default() }
+        Credentials {
+            authorization: Values::One(t.as_bytes()),
+            auth_type: Values::One(b"jwt"),
+            ..Credentials::default()
+        }
     }
 
     #[test]
@@ -572,6 +608,17 @@ mod tests {
         for bad in ["", " a", "a ", "a\tb", "a\nb", "é"] {
             assert!(!is_forwardable(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_header_sent_twice_is_seen_as_many() {
+        let mut v = Values::None;
+        v.push(b"a");
+        assert_eq!(v, Values::One(b"a"));
+        v.push(b"b");
+        assert_eq!(v, Values::Many);
+        v.push(b"c");
+        assert_eq!(v, Values::Many);
     }
 
     #[test]

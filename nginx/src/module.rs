@@ -7,7 +7,6 @@
 use core::ffi::{c_char, c_void};
 use core::ptr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use ngx::core::{NGX_CONF_ERROR, NGX_CONF_OK, Pool};
 use ngx::ffi::{
@@ -303,7 +302,8 @@ unsafe fn check_request(r: *mut ngx_http_request_t) -> ngx_int_t {
             credentials.query = core::slice::from_raw_parts(args.data, args.len);
         }
     }
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    // NGINX's own clock, read once per turn of its event loop.
+    let now = u64::try_from(ngx::ffi::ngx_time()).unwrap_or(0);
     let mut scratch = Scratch::default();
     match check::check(settings, &credentials, now, &mut scratch) {
         // SAFETY: (caller) the request is live; its pool outlives the variables' reads.

@@ -284,6 +284,11 @@ fn a_reload_reads_the_new_secret() {
     }
     assert_eq!(check(&new), 200);
     assert!(s.nginx.child.try_wait().unwrap().is_none());
+    // Stopped, the master takes its workers with it: none is left orphaned.
+    let last = workers(s.nginx.child.id());
+    assert!(!last.is_empty());
+    drop(s);
+    assert!(last.iter().all(|pid| !Path::new(&format!("/proc/{pid}")).exists()), "workers {last:?} outlived NGINX");
     std::fs::remove_file(secret).unwrap();
 }
 

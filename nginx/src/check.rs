@@ -604,6 +604,7 @@ mod tests {
         let printed = format!("{s:?}");
         assert!(printed.contains("printed") && printed.contains(".."), "{printed}");
         assert!(!printed.contains("module test secret"), "{printed}");
+        assert_eq!(format!("{:?}", Scratch::default()), "Scratch { .. }", "a token's bytes are not printed");
         assert!(is_forwardable("john doe") && is_forwardable("a"));
         for bad in ["", " a", "a ", "a\tb", "a\nb", "é"] {
             assert!(!is_forwardable(bad), "{bad:?}");

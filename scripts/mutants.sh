@@ -12,13 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-excludes=()
-while IFS= read -r line; do
-  pattern=${line%%  #*}
-  [ -n "${pattern// /}" ] || continue
-  [ "${line:0:1}" = "#" ] && continue
-  excludes+=(--exclude-re "$pattern")
-done < scripts/mutants-equivalent.txt
+# shellcheck source=scripts/mutants-excludes.sh
+source scripts/mutants-excludes.sh
 
 exec cargo mutants \
   --package stackjwt \

@@ -1,13 +1,17 @@
 //! Revocations that change while a server runs: an in-memory mirror of an app's per-user
 //! cutoffs and its app-wide cutoff, read by every check without a lock.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 use arc_swap::ArcSwap;
+use rpds::HashTrieMapSync;
 
 use stackjwt::Revocations;
+
+/// Per-user cutoffs: a persistent hash trie, so that a change copies one path of the trie
+/// (a few nodes), not the map.
+pub(crate) type UserCutoffs = HashTrieMapSync<String, u64>;
 
 /// One app's revocations, in memory: per user, "tokens issued before T are revoked" (Stream's
 /// `revoke_tokens_issued_before`), and the same for the whole app (server tokens included).
@@ -16,8 +20,9 @@ use stackjwt::Revocations;
 /// [`StreamAuth`](crate::StreamAuth) given it with
 /// [`revocation_mirror`](crate::StreamAuth::revocation_mirror) reads it on each check, so a
 /// check costs a hash lookup, never a round trip. Reads take no lock (checks on every core
-/// would otherwise contend for one); a write copies the map (read-copy-update), so writes cost
-/// in proportion to the users revoked.
+/// would otherwise contend for one); a write makes a new version of a persistent hash trie
+/// that shares all but one path with the old (read-copy-update), so a change costs the same
+/// with ten revoked users or ten million.
 ///
 /// ```
 /// use stackjwt::Revocations as _;
@@ -29,22 +34,41 @@ use stackjwt::Revocations;
 /// mirror.revoke_user("john", None); // cleared
 /// assert_eq!(mirror.revoked_before("john"), None);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RevocationMirror {
-    users: ArcSwap<HashMap<String, u64>>,
+    users: ArcSwap<UserCutoffs>,
     /// The app-wide cutoff; 0 for none (no token is issued before the epoch).
     cutoff: AtomicU64,
+    /// Whether a full read of the source has filled it ([`replace`](Self::replace)).
+    loaded: AtomicBool,
+    /// Held while a change is read from the source and applied, so that a value read
+    /// earlier is never applied over one read later.
+    pub(crate) applying: tokio::sync::Mutex<()>,
+}
+
+impl Default for RevocationMirror {
+    fn default() -> Self {
+        Self {
+            users: ArcSwap::from_pointee(UserCutoffs::new_sync()),
+            cutoff: AtomicU64::new(0),
+            loaded: AtomicBool::new(false),
+            applying: tokio::sync::Mutex::new(()),
+        }
+    }
 }
 
 impl RevocationMirror {
     /// Sets (`Some`) or clears (`None`) one user's cutoff.
     pub fn revoke_user(&self, user_id: &str, before: Option<u64>) {
         self.users.rcu(|users| {
-            let mut users = HashMap::clone(users);
+            // A clone of the trie is a pointer copy; the change copies one path of it.
+            let mut users = UserCutoffs::clone(users);
             match before {
-                Some(t) => users.insert(user_id.to_owned(), t),
-                None => users.remove(user_id),
-            };
+                Some(t) => users.insert_mut(user_id.to_owned(), t),
+                None => {
+                    users.remove_mut(user_id);
+                }
+            }
             users
         });
     }
@@ -60,16 +84,36 @@ impl RevocationMirror {
         Some(self.cutoff.load(Relaxed)).filter(|&t| t != 0)
     }
 
-    /// Replaces everything at once (after a full read of the source).
-    pub fn replace(&self, users: HashMap<String, u64>, cutoff: Option<u64>) {
-        self.users.store(Arc::new(users));
+    /// Replaces everything at once (after a full read of the source), and counts the mirror
+    /// as [`loaded`](Self::is_loaded).
+    pub fn replace(&self, users: impl IntoIterator<Item = (String, u64)>, cutoff: Option<u64>) {
+        let mut map = UserCutoffs::new_sync();
+        for (id, t) in users {
+            map.insert_mut(id, t);
+        }
+        drop(self.replace_map(map, cutoff));
+    }
+
+    /// [`replace`](Self::replace) with a map already built; returns the map it replaced (a
+    /// large one is better dropped off the caller's thread).
+    pub(crate) fn replace_map(&self, users: UserCutoffs, cutoff: Option<u64>) -> Arc<UserCutoffs> {
+        let old = self.users.swap(Arc::new(users));
         self.set_cutoff(cutoff);
+        self.loaded.store(true, Relaxed);
+        old
+    }
+
+    /// Whether a full read of the source has filled it: until then, it may lack revocations
+    /// the source holds.
+    #[must_use]
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Relaxed)
     }
 
     /// How many users have a cutoff.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.users.load().len()
+        self.users.load().size()
     }
 
     /// Whether no user has a cutoff.
@@ -119,7 +163,9 @@ mod tests {
         mirror.set_cutoff(Some(501));
         assert_eq!(check(&jane), Err(crate::Refusal::Token(Error::Revoked)));
         assert_eq!(check(&server), Err(crate::Refusal::Token(Error::Revoked)));
-        mirror.replace(HashMap::new(), None);
+        assert!(!mirror.is_loaded());
+        mirror.replace([], None);
         assert_eq!((check(&john), mirror.cutoff(), mirror.is_empty()), (Ok("user"), None, true));
+        assert!(mirror.is_loaded());
     }
 }

@@ -10,10 +10,17 @@
 //!
 //! A value that is not Unix seconds revokes every token it covers (fail closed), with a
 //! warning in the log.
+//!
+//! A full read pages through each hash (`HSCAN`, [`PAGE`] fields a command, each command under
+//! [`COMMAND_TIMEOUT`], the whole read under none) on a connection of its own, while the
+//! previous mirror keeps serving and the channel's changes keep being applied; it logs its
+//! progress when it takes more than a second, and the next one waits at least ten times as
+//! long as it took (so full reads of a huge hash take at most a tenth of a core). Every change, whoever announced
+//! it, is applied by reading the entry back from Redis, one change of an app at a time, so a
+//! value read earlier never overwrites one read later.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use redis::AsyncCommands as _;
@@ -22,12 +29,15 @@ use tokio::sync::{Mutex, watch};
 
 use crate::authz::Authz;
 use crate::metrics::Event;
+use crate::revocations::UserCutoffs;
 
 /// Time any one Redis command, connection or subscription gets before the connection counts
 /// as broken (a hung server accepts connections and answers nothing).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 /// How often the mirror checks that its connection still answers.
 const PING_EVERY: Duration = Duration::from_millis(500);
+/// Hash fields asked for by each `HSCAN` of a full read.
+pub const PAGE: usize = 10_000;
 /// First and longest wait between reconnection attempts.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(50), Duration::from_secs(2));
 
@@ -118,8 +128,12 @@ struct Retry {
     failing: bool,
 }
 
+/// A full read under way: every app's per-user cutoffs, in the plan's order.
+type FullRead<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Vec<UserCutoffs>, String>> + Send + 'a>>;
+
 /// One connection's life: connect, subscribe, read everything, then follow the channel until
-/// something fails.
+/// something fails. Full reads run beside the channel: a change announced while one runs is
+/// applied at once, and again over the read's result when it is installed.
 async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state: &mut Retry) -> Result<(), String> {
     let client = redis::Client::open(plan.url.as_str()).map_err(|e| e.to_string())?;
     let mut conn = timed(client.get_multiplexed_async_connection()).await?;
@@ -128,56 +142,166 @@ async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state:
     for key in &plan.api_keys {
         timed(sink.subscribe(channel(key))).await?;
     }
-    resync(authz, &mut conn, &plan.api_keys).await?;
-    ready.send_replace(true);
-    if std::mem::take(&mut state.failing) {
-        tracing::warn!("revocation mirror: reconnected and read again");
-    }
-    state.backoff = BACKOFF.0;
+    // Full reads have a connection of their own: a change's read-back never waits behind a
+    // page of a million-user hash.
+    let reader = timed(client.get_multiplexed_async_connection()).await?;
+    let start_read = || -> FullRead<'_> {
+        let mut conn = reader.clone();
+        Box::pin(async move {
+            let mut maps = Vec::with_capacity(plan.api_keys.len());
+            for key in &plan.api_keys {
+                maps.push(read_users(authz, &mut conn, key).await?);
+            }
+            Ok(maps)
+        })
+    };
+    let mut reading = Some(start_read());
+    let mut read_started = tokio::time::Instant::now();
+    // The users whose entries changed while a full read ran, by app.
+    let mut changed: Vec<(String, String)> = Vec::new();
+    let mut first = true;
     let mut ping = tokio::time::interval(PING_EVERY);
-    let mut full = tokio::time::interval(plan.resync);
-    full.reset();
+    let mut full = every(plan.resync);
     loop {
         tokio::select! {
             message = messages.next() => {
                 let message = message.ok_or("the subscription was closed")?;
                 let named = message.get_channel_name().strip_prefix("stackjwt:").and_then(|c| c.strip_suffix(":revocations"));
                 let Some(key) = plan.api_keys.iter().find(|k| Some(k.as_str()) == named) else { continue };
-                apply(authz, &mut conn, key, message.get_payload_bytes()).await?;
+                let user = message.get_payload_bytes();
+                apply(authz, &mut conn, key, user).await?;
+                authz.freshness().mark_ok();
+                if reading.is_some() && let Ok(user) = std::str::from_utf8(user) && !user.is_empty() {
+                    changed.push((key.clone(), user.to_owned()));
+                }
             }
             _ = ping.tick() => {
                 timed(redis::cmd("PING").query_async::<()>(&mut conn)).await?;
                 timed(sink.ping::<()>()).await?;
                 authz.freshness().mark_ok();
             }
-            _ = full.tick() => resync(authz, &mut conn, &plan.api_keys).await?,
+            _ = full.tick(), if reading.is_none() => {
+                reading = Some(start_read());
+                read_started = tokio::time::Instant::now();
+            }
+            read = async {
+                match reading.as_mut() {
+                    Some(read) => read.await,
+                    None => std::future::pending().await,
+                }
+            }, if reading.is_some() => {
+                reading = None;
+                install(authz, &mut conn, &plan.api_keys, read?, &std::mem::take(&mut changed)).await?;
+                // Full reads take at most a tenth of the time: a hash so large that one takes
+                // seconds is read less often than `resync` says.
+                let period = plan.resync.max(read_started.elapsed().saturating_mul(10));
+                full = every(period);
+                if std::mem::take(&mut first) {
+                    ready.send_replace(true);
+                    if std::mem::take(&mut state.failing) {
+                        tracing::warn!("revocation mirror: reconnected and read again");
+                    }
+                    state.backoff = BACKOFF.0;
+                }
+            }
         }
     }
+}
+
+/// Ticks every `period`, the first a period from now; a late tick delays the next.
+fn every(period: Duration) -> tokio::time::Interval {
+    let now = tokio::time::Instant::now();
+    let mut interval = tokio::time::interval_at(now.checked_add(period).unwrap_or(now), period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval
 }
 
 /// A hash field and its value, as Redis holds them.
 type Field = (Vec<u8>, Vec<u8>);
 
-/// Reads every app's hash and cutoff into its mirror.
-async fn resync(authz: &Authz, conn: &mut MultiplexedConnection, api_keys: &[String]) -> Result<(), String> {
-    for key in api_keys {
-        let (hash, string) = (revoked_key(key), revoked_before_key(key));
-        let (users, cutoff): (Vec<Field>, Option<Vec<u8>>) =
-            timed(redis::pipe().hgetall(&hash).get(&string).query_async(conn)).await?;
-        // A field that is not UTF-8 names no user a token can carry.
-        let users: HashMap<String, u64> =
-            users.into_iter().filter_map(|(id, t)| Some((String::from_utf8(id).ok()?, seconds(&hash, &t)))).collect();
-        let cutoff = cutoff.map(|t| seconds(&string, &t));
-        authz.mirror(key).replace(users, cutoff);
+/// Replaces every app's mirror with a full read's result (`maps`, in `api_keys`' order) and
+/// the app-wide cutoff read now. The users in `changed` keep the value the mirror has: it was
+/// read back after their change, which the full read may have missed.
+async fn install(
+    authz: &Authz,
+    conn: &mut MultiplexedConnection,
+    api_keys: &[String],
+    maps: Vec<UserCutoffs>,
+    changed: &[(String, String)],
+) -> Result<(), String> {
+    for (key, mut users) in api_keys.iter().zip(maps) {
+        let string = revoked_before_key(key);
+        let mirror = authz.mirror(key);
+        let _applying = mirror.applying.lock().await;
+        for (_, user) in changed.iter().filter(|(k, _)| k == key) {
+            match stackjwt::Revocations::revoked_before(&*mirror, user) {
+                Some(t) => users.insert_mut(user.clone(), t),
+                None => {
+                    users.remove_mut(user.as_str());
+                }
+            }
+        }
+        let cutoff: Option<Vec<u8>> = timed(conn.get(&string)).await?;
+        let old = mirror.replace_map(users, cutoff.map(|t| seconds(&string, &t)));
+        // Freeing a million entries takes tens of milliseconds: not on the mirror's task,
+        // where it would hold up the changes that follow.
+        tokio::task::spawn_blocking(move || drop(old));
     }
     authz.metrics().count(Event::Resync);
     authz.freshness().mark_ok();
     Ok(())
 }
 
-/// Applies one announced change: the user's entry, or (empty) the app-wide cutoff, re-read.
+/// Reads one app's hash of per-user cutoffs, a page at a time. Each page that comes back
+/// counts as an answer (the mirror stays fresh through a long read).
+async fn read_users(authz: &Authz, conn: &mut MultiplexedConnection, api_key: &str) -> Result<UserCutoffs, String> {
+    let hash = revoked_key(api_key);
+    let (start, mut said) = (Instant::now(), Instant::now());
+    let mut users = UserCutoffs::new_sync();
+    let mut cursor = 0u64;
+    loop {
+        let (next, page): (u64, Vec<Field>) =
+            timed(redis::cmd("HSCAN").arg(&hash).arg(cursor).arg("COUNT").arg(PAGE).query_async(conn)).await?;
+        for (i, (id, t)) in page.into_iter().enumerate() {
+            // A field that is not UTF-8 names no user a token can carry.
+            if let Ok(id) = String::from_utf8(id) {
+                users.insert_mut(id, seconds(&hash, &t));
+            }
+            // The channel's changes are served between every thousand entries.
+            if i % 1000 == 999 {
+                tokio::task::yield_now().await;
+            }
+        }
+        authz.freshness().mark_ok();
+        cursor = next;
+        if cursor == 0 {
+            break;
+        }
+        if said.elapsed() >= Duration::from_secs(1) {
+            tracing::info!(
+                api_key,
+                users = users.size(),
+                "revocation mirror: reading, the previous mirror serves meanwhile"
+            );
+            said = Instant::now();
+        }
+    }
+    if start.elapsed() >= Duration::from_secs(1) {
+        tracing::info!(
+            api_key,
+            users = users.size(),
+            seconds = start.elapsed().as_secs_f32(),
+            "revocation mirror: read"
+        );
+    }
+    Ok(users)
+}
+
+/// Applies one change: the user's entry, or (`user` empty) the app-wide cutoff, read back
+/// from Redis, while no other change of the app is being applied.
 async fn apply(authz: &Authz, conn: &mut MultiplexedConnection, api_key: &str, user: &[u8]) -> Result<(), String> {
     let mirror = authz.mirror(api_key);
+    let _applying = mirror.applying.lock().await;
     if user.is_empty() {
         let key = revoked_before_key(api_key);
         let cutoff: Option<Vec<u8>> = timed(conn.get(&key)).await?;
@@ -187,7 +311,6 @@ async fn apply(authz: &Authz, conn: &mut MultiplexedConnection, api_key: &str, u
         let value: Option<Vec<u8>> = timed(conn.hget(&key, user)).await?;
         mirror.revoke_user(id, value.map(|t| seconds(&key, &t)));
     }
-    authz.freshness().mark_ok();
     Ok(())
 }
 
@@ -227,17 +350,41 @@ impl Writer {
         Ok(Self { client: redis::Client::open(url).map_err(|e| e.to_string())?, conn: Mutex::default() })
     }
 
+    /// Runs `f` on the connection (made first if there is none); a failure drops it, so the
+    /// next call connects again.
+    async fn with_connection<T, F>(&self, f: impl FnOnce(MultiplexedConnection) -> F) -> Result<T, String>
+    where
+        F: Future<Output = Result<T, String>>,
+    {
+        let mut slot = self.conn.lock().await;
+        let conn = match slot.as_mut() {
+            Some(conn) => conn.clone(),
+            None => slot.insert(timed(self.client.get_multiplexed_async_connection()).await?).clone(),
+        };
+        let outcome = f(conn).await;
+        if outcome.is_err() {
+            *slot = None;
+        }
+        outcome
+    }
+
+    /// Reads the entry a change touches (the user's cutoff, or with `user_id` `None` the
+    /// app-wide cutoff) back from Redis into the app's mirror in `authz`, as the mirror
+    /// applies an announced change.
+    ///
+    /// # Errors
+    /// Redis' error, or a timeout.
+    pub async fn refresh(&self, authz: &Authz, api_key: &str, user_id: Option<&str>) -> Result<(), String> {
+        let user = user_id.unwrap_or("").as_bytes();
+        self.with_connection(|mut conn| async move { apply(authz, &mut conn, api_key, user).await }).await
+    }
+
     /// Writes `change` and announces it, in one transaction (`MULTI`/`EXEC`); done when Redis
     /// has acknowledged it.
     ///
     /// # Errors
     /// Redis' error, or a timeout.
     pub async fn write(&self, change: &Change<'_>) -> Result<(), String> {
-        let mut slot = self.conn.lock().await;
-        let conn = match slot.as_mut() {
-            Some(conn) => conn,
-            None => slot.insert(timed(self.client.get_multiplexed_async_connection()).await?),
-        };
         let mut pipe = redis::pipe();
         pipe.atomic();
         match (change.user_id, change.before) {
@@ -247,10 +394,6 @@ impl Writer {
             (None, None) => pipe.del(revoked_before_key(change.api_key)),
         };
         pipe.publish(channel(change.api_key), change.user_id.unwrap_or("")).ignore();
-        let outcome = timed(pipe.query_async::<()>(conn)).await;
-        if outcome.is_err() {
-            *slot = None;
-        }
-        outcome
+        self.with_connection(|mut conn| async move { timed(pipe.query_async::<()>(&mut conn)).await }).await
     }
 }

@@ -459,6 +459,13 @@ pub enum Refusal {
     /// The forwarded-URI headers (`X-Forwarded-Uri`, `X-Original-URI`) disagree: a client
     /// sent its own beside the proxy's. A 400 (Stream code 4).
     ConflictingForwardedUri,
+    /// The forwarded URI has a fragment (`#`): NGINX's `$request_uri` keeps what a client sends
+    /// after `#`, which the proxy's own `$args` and an upstream's URI parser drop, so an
+    /// `api_key` there would pick an app the upstream never sees. A 400 (Stream code 4).
+    FragmentInForwardedUri,
+    /// The app the request names is configured, but not allowed on this listener or route
+    /// (`allowed_api_keys`, `X-Stream-Allowed-Api-Keys`). A 403 (Stream code 17).
+    ApiKeyNotAllowed,
 }
 
 impl Refusal {
@@ -467,14 +474,17 @@ impl Refusal {
     pub fn status(self) -> StatusCode {
         match self {
             Self::Token(e) => StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            Self::ConflictingForwardedUri => StatusCode::BAD_REQUEST,
+            Self::ConflictingForwardedUri | Self::FragmentInForwardedUri => StatusCode::BAD_REQUEST,
+            Self::ApiKeyNotAllowed => StatusCode::FORBIDDEN,
             Self::RevocationsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
 
     /// Stream's error code: the verifier's ([`Error::stream_json`]), 4 (input error) for
-    /// conflicting forwarded URIs, else 5 (authentication error).
+    /// conflicting forwarded URIs or one with a fragment, 17 (not allowed) for an app not
+    /// allowed here, -1 (retry) while revocations are unavailable, else 5 (authentication
+    /// error).
     #[must_use]
     pub const fn stream_code(self) -> i32 {
         match self {
@@ -483,7 +493,8 @@ impl Refusal {
                 (None, true) => 5,
                 (None, false) => -1,
             },
-            Self::ConflictingForwardedUri => 4,
+            Self::ConflictingForwardedUri | Self::FragmentInForwardedUri => 4,
+            Self::ApiKeyNotAllowed => 17,
             Self::RevocationsUnavailable => -1,
             _ => 5,
         }
@@ -507,6 +518,8 @@ impl fmt::Display for Refusal {
             Self::AnonymousDenied => f.write_str("anonymous access denied"),
             Self::UnforwardableUserId => f.write_str("user id cannot be forwarded in a header unchanged"),
             Self::ConflictingForwardedUri => f.write_str("forwarded uri headers disagree"),
+            Self::FragmentInForwardedUri => f.write_str("forwarded uri has a fragment (#)"),
+            Self::ApiKeyNotAllowed => f.write_str("api_key not allowed here"),
             Self::UnknownApiKey => f.write_str("api_key missing or not one of this server's apps"),
             Self::RevocationsUnavailable => f.write_str("revocations unavailable, retry"),
         }

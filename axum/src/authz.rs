@@ -3,15 +3,16 @@
 //!
 //! NGINX (`auth_request`), Envoy (`ext_authz`, HTTP mode), Traefik (`ForwardAuth`) and Caddy
 //! (`forward_auth`) send the original request's headers here and let the request through on a
-//! 2xx. Credentials come from `Authorization` + `stream-auth-type`, else from the query of the
-//! forwarded URI (`X-Forwarded-Uri` or `X-Original-URI`, which must agree when both come; or
-//! the one header [`Settings::forwarded_uri_header`] names), else from this request's own query
-//! (Envoy appends the original path to the check request's). Allowed: `200`, empty body,
-//! `X-Stream-Principal: user|server|dev|anonymous` and `X-Stream-User-Id` (empty for server
-//! and anonymous callers; only ids that every receiver reads back unchanged, or
-//! percent-encoded with `X-Stream-User-Id-Encoding: percent`). Refused: Stream's JSON error
-//! body and status, and the same body in `X-Stream-Error` for proxies that answer the client
-//! themselves.
+//! 2xx. Credentials come from `Authorization` + `stream-auth-type`, else (unless
+//! [`Settings::query_tokens`] turns it off) from the query of the forwarded URI
+//! (`X-Forwarded-Uri` or `X-Original-URI`, which must agree when both come, and hold no `#`;
+//! or the one header [`Settings::forwarded_uri_header`] names), else from this request's own
+//! query (Envoy appends the original path to the check request's). Allowed: `200`, empty body,
+//! `X-Stream-Api-Key` (the app whose key verified the token), `X-Stream-Principal:
+//! user|server|dev|anonymous`, `X-Stream-User-Id` (empty for server and anonymous callers;
+//! only ids that every receiver reads back unchanged, or percent-encoded) and
+//! `X-Stream-User-Id-Encoding: plain|percent`. Refused: Stream's JSON error body and status,
+//! and the same body in `X-Stream-Error` for proxies that answer the client themselves.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -40,6 +41,15 @@ use crate::{Caller, KeyPair, Refusal, StreamAuth};
 
 /// The header naming the kind of caller on an allowed request.
 pub const PRINCIPAL_HEADER: &str = "x-stream-principal";
+/// The header naming the app whose key verified an allowed request's token (its `api_key`;
+/// empty for a server of one app started without one). An upstream that serves one app
+/// compares it with its own `api_key`: a token of another app of the same server is valid
+/// for that other app.
+pub const API_KEY_HEADER: &str = "x-stream-api-key";
+/// A request header a proxy may set on the check, per route: the `api_key`s allowed there
+/// (comma-separated). It narrows [`Settings::allowed_api_keys`], never widens it, so a
+/// client's own copy can only refuse its own request.
+pub const ALLOWED_API_KEYS_HEADER: &str = "x-stream-allowed-api-keys";
 /// The header carrying the user id of an allowed user (or dev token); empty for server and
 /// anonymous callers.
 pub const USER_ID_HEADER: &str = "x-stream-user-id";
@@ -109,6 +119,8 @@ pub struct Settings {
     user_id_encoding: UserIdEncoding,
     forwarded_uri_headers: Vec<HeaderName>,
     unavailable: Unavailable,
+    allowed_api_keys: Option<Vec<String>>,
+    query_tokens: bool,
 }
 
 impl Default for Settings {
@@ -118,6 +130,8 @@ impl Default for Settings {
             user_id_encoding: UserIdEncoding::default(),
             forwarded_uri_headers: FORWARDED_URI_HEADERS.map(HeaderName::from_static).to_vec(),
             unavailable: Unavailable::default(),
+            allowed_api_keys: None,
+            query_tokens: true,
         }
     }
 }
@@ -163,6 +177,25 @@ impl Settings {
         self.unavailable = unavailable;
         self
     }
+
+    /// Serves only the apps with these `api_key`s: a request for another configured app is
+    /// refused ([`Refusal::ApiKeyNotAllowed`]), so that a deployment in front of one app's
+    /// upstream never lets another app's token through. Default: every configured app.
+    #[must_use]
+    pub fn allowed_api_keys(mut self, api_keys: Vec<String>) -> Self {
+        self.allowed_api_keys = Some(api_keys);
+        self
+    }
+
+    /// Whether credentials may come from the query of the forwarded URI (or of the check
+    /// request) when the headers carry none (default `true`: NGINX does not pass `Upgrade` to
+    /// an `auth_request` subrequest, so a WebSocket connect cannot be told apart). `false`
+    /// keeps tokens out of URLs, and so out of URL logs.
+    #[must_use]
+    pub const fn query_tokens(mut self, allowed: bool) -> Self {
+        self.query_tokens = allowed;
+        self
+    }
 }
 
 /// The settings being served, with each app's counters and revocation mirror attached.
@@ -172,9 +205,12 @@ struct Live {
     user_id_encoding: UserIdEncoding,
     forwarded_uri_headers: Vec<HeaderName>,
     unavailable: Unavailable,
+    allowed_api_keys: Option<Vec<String>>,
+    query_tokens: bool,
 }
 
-/// Whether the revocation mirror can be trusted: the last time its source answered.
+/// Whether the revocation mirrors can be trusted: the last time their source answered. (An
+/// app's mirror is also untrusted until its first full read: [`Authz::is_stale`].)
 #[derive(Debug)]
 pub struct Freshness {
     start: Instant,
@@ -202,6 +238,12 @@ impl Freshness {
     pub fn set_max_staleness(&self, max: Option<Duration>) {
         let ms = max.map_or(u64::MAX, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         self.max_staleness_ms.store(ms, Relaxed);
+    }
+
+    /// Whether there is a source to be fresh from.
+    #[must_use]
+    pub fn has_source(&self) -> bool {
+        self.max_staleness_ms.load(Relaxed) != u64::MAX
     }
 
     /// Whether the mirror is stale: a source is configured, and it has not answered for
@@ -237,6 +279,8 @@ impl Authz {
             user_id_encoding: UserIdEncoding::default(),
             forwarded_uri_headers: Vec::new(),
             unavailable: Unavailable::default(),
+            allowed_api_keys: None,
+            query_tokens: true,
         };
         let authz = Self {
             live: ArcSwap::from_pointee(empty),
@@ -249,8 +293,14 @@ impl Authz {
     }
 
     /// Serves `settings` from now on. Requests being checked finish with the settings they
-    /// started with; the counters and revocation mirror of an app that stays are kept.
+    /// started with; the counters and revocation mirror of an app that stays are kept. The
+    /// mirror of an app that goes is dropped, so that an app added (again) is stale until its
+    /// first full read.
     pub fn reload(&self, settings: Settings) {
+        {
+            let mut mirrors = self.mirrors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            mirrors.retain(|key, _| settings.apps.iter().any(|(k, _)| k.as_deref().unwrap_or("") == key));
+        }
         let apps = settings
             .apps
             .into_iter()
@@ -265,6 +315,8 @@ impl Authz {
             user_id_encoding: settings.user_id_encoding,
             forwarded_uri_headers: settings.forwarded_uri_headers,
             unavailable: settings.unavailable,
+            allowed_api_keys: settings.allowed_api_keys,
+            query_tokens: settings.query_tokens,
         }));
     }
 
@@ -276,10 +328,33 @@ impl Authz {
         Arc::clone(mirrors.entry(api_key.to_owned()).or_default())
     }
 
-    /// Whether the revocation mirrors can be trusted.
+    /// Whether the revocation source answers.
     #[must_use]
     pub const fn freshness(&self) -> &Freshness {
         &self.freshness
+    }
+
+    /// Whether the revocations of the app with this `api_key` (`""` for an app without one)
+    /// cannot be trusted: a source is configured, and it has not answered for longer than
+    /// allowed, or has not yet been read in full for this app.
+    #[must_use]
+    pub fn is_stale(&self, api_key: &str) -> bool {
+        let loaded = || {
+            let mirrors = self.mirrors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            mirrors.get(api_key).is_some_and(|m| m.is_loaded())
+        };
+        self.freshness.has_source() && (self.freshness.is_stale() || !loaded())
+    }
+
+    /// [`is_stale`](Self::is_stale) for an app being served (no lock).
+    fn app_is_stale(&self, app: &App) -> bool {
+        self.freshness.has_source() && (self.freshness.is_stale() || !app.mirror.is_loaded())
+    }
+
+    /// The `api_key`s of the apps being served (`""` for an app without one).
+    #[must_use]
+    pub fn api_keys(&self) -> Vec<String> {
+        self.live.load().apps.iter().map(|a| a.api_key.clone().unwrap_or_default()).collect()
     }
 
     /// The counters, for the metrics endpoint.
@@ -295,8 +370,12 @@ impl Authz {
         let live = self.live.load();
         let stale = Gauge {
             name: "stackjwt_authz_revocations_stale",
-            help: "1 while revocations cannot be trusted (Redis out of reach for longer than max_staleness).",
-            samples: vec![(String::new(), u64::from(self.freshness.is_stale()))],
+            help: "1 while an app's revocations cannot be trusted (Redis out of reach for longer than max_staleness, or the app not yet read in full).",
+            samples: live
+                .apps
+                .iter()
+                .map(|a| (format!("app=\"{}\"", a.label()), u64::from(self.app_is_stale(a))))
+                .collect(),
         };
         let mirrored = Gauge {
             name: "stackjwt_authz_revocations",
@@ -310,16 +389,30 @@ impl Authz {
         self.metrics.render(&[stale, mirrored])
     }
 
-    /// Checks the credential headers of a request for the app `api_key` names (as
-    /// [`check`](Self::check) selects it), and returns that app's `api_key` (`""` for a
-    /// server of one unnamed app) with the caller.
+    /// The app `api_key` names, as [`check`](Self::check) selects it (`""` for a server of
+    /// one unnamed app).
     ///
     /// # Errors
-    /// Every [`Refusal`] of [`check`](Self::check) but staleness.
+    /// [`Refusal::UnknownApiKey`].
+    pub fn select(&self, api_key: Option<&str>) -> Result<String, Refusal> {
+        let live = self.live.load();
+        select(&live.apps, api_key).map(|app| app.api_key.clone().unwrap_or_default())
+    }
+
+    /// Checks the credential headers of a request for the app `api_key` names (as
+    /// [`check`](Self::check) selects it), with every rule of [`check`](Self::check)
+    /// (staleness included, whatever `unavailable` says: this is for writes), and returns
+    /// that app's `api_key` (`""` for a server of one unnamed app) with the caller.
+    ///
+    /// # Errors
+    /// Every [`Refusal`] of [`check`](Self::check).
     pub fn check_headers(&self, api_key: Option<&str>, headers: &HeaderMap) -> Result<(String, Caller), Refusal> {
         let live = self.live.load();
         let app = select(&live.apps, api_key)?;
         let caller = app.auth.check(&Credentials::from_headers(headers)?)?;
+        if caller != Caller::Anonymous && self.app_is_stale(app) {
+            return Err(Refusal::RevocationsUnavailable);
+        }
         Ok((app.api_key.clone().unwrap_or_default(), caller))
     }
 
@@ -349,11 +442,14 @@ impl Authz {
             Ok(app) => app,
             Err(refusal) => return (Err(refusal), None),
         };
+        if let Err(refusal) = allowed(live, app, headers) {
+            return (Err(refusal), Some(app));
+        }
         let caller = Credentials::from_headers(headers)
-            .and_then(|c| if c.is_empty() { Credentials::from_query(query) } else { Ok(c) })
+            .and_then(|c| if c.is_empty() && live.query_tokens { Credentials::from_query(query) } else { Ok(c) })
             .and_then(|credentials| app.auth.check(&credentials))
             .and_then(|caller| {
-                if caller == Caller::Anonymous || !self.freshness.is_stale() {
+                if caller == Caller::Anonymous || !self.app_is_stale(app) {
                     return Ok(caller);
                 }
                 match live.unavailable {
@@ -385,13 +481,17 @@ impl Authz {
             Ok((principal, user_id)) => {
                 let mut response = Response::new(Full::new(Bytes::new()));
                 let h = response.headers_mut();
+                // api_keys are visible ASCII (the configuration checks them).
+                let app_key = app.and_then(|a| a.api_key.as_deref()).unwrap_or("");
+                h.insert(
+                    API_KEY_HEADER,
+                    HeaderValue::from_str(app_key).unwrap_or_else(|_| HeaderValue::from_static("")),
+                );
                 h.insert(PRINCIPAL_HEADER, HeaderValue::from_static(principal.kind()));
-                // Always sent, empty without a user: proxies that copy it only when present
-                // (Traefik, Caddy) then replace a client's own X-Stream-User-Id too.
+                // Always sent, empty without a user (and the encoding always): proxies that
+                // copy a header only when present (Traefik, Caddy) then replace a client's own.
                 h.insert(USER_ID_HEADER, user_id.unwrap_or_else(|| HeaderValue::from_static("")));
-                if live.user_id_encoding != UserIdEncoding::Plain {
-                    h.insert(USER_ID_ENCODING_HEADER, HeaderValue::from_static(live.user_id_encoding.name()));
-                }
+                h.insert(USER_ID_ENCODING_HEADER, HeaderValue::from_static(live.user_id_encoding.name()));
                 response
             }
             Err(refusal) => refusal_response(refusal),
@@ -407,6 +507,22 @@ fn select<'a>(apps: &'a [App], api_key: Option<&str>) -> Result<&'a App, Refusal
         (apps, Some(key)) => apps.iter().find(|a| a.api_key.as_deref() == Some(key)).ok_or(Refusal::UnknownApiKey),
         (_, None) => Err(Refusal::UnknownApiKey),
     }
+}
+
+/// Whether `app` may be served here: listed in the settings' `allowed_api_keys` (if any) and in
+/// the request's [`ALLOWED_API_KEYS_HEADER`] (if sent).
+fn allowed(live: &Live, app: &App, headers: &HeaderMap) -> Result<(), Refusal> {
+    let key = app.api_key.as_deref().unwrap_or("");
+    if live.allowed_api_keys.as_ref().is_some_and(|keys| !keys.iter().any(|k| k == key)) {
+        return Err(Refusal::ApiKeyNotAllowed);
+    }
+    for value in headers.get_all(ALLOWED_API_KEYS_HEADER) {
+        let listed = value.to_str().map_err(|_| Refusal::InvalidHeaderValue(ALLOWED_API_KEYS_HEADER))?;
+        if !listed.split(',').any(|k| k.trim() == key) {
+            return Err(Refusal::ApiKeyNotAllowed);
+        }
+    }
+    Ok(())
 }
 
 /// Stream's JSON error body and status for `refusal`, with the body also in

@@ -86,12 +86,17 @@ pub const FORWARDED_URI_HEADERS: [&str; 2] = ["x-forwarded-uri", "x-original-uri
 ///
 /// # Errors
 /// [`Refusal::ConflictingForwardedUri`] when two values differ (two headers, or one header
-/// twice); [`Refusal::InvalidHeaderValue`] when a value is not visible ASCII.
+/// twice); [`Refusal::InvalidHeaderValue`] when a value is not visible ASCII;
+/// [`Refusal::FragmentInForwardedUri`] when it has a `#` (NGINX's `$request_uri` keeps a
+/// fragment that the proxy and the upstream drop: a query there is one nobody else reads).
 pub fn forwarded_uri<'h>(headers: &'h HeaderMap, names: &[HeaderName]) -> Result<Option<&'h str>, Refusal> {
     let mut found: Option<&str> = None;
     for name in names {
         for value in headers.get_all(name) {
             let value = value.to_str().map_err(|_| Refusal::InvalidHeaderValue("x-forwarded-uri"))?;
+            if value.contains('#') {
+                return Err(Refusal::FragmentInForwardedUri);
+            }
             match found {
                 Some(seen) if seen != value => return Err(Refusal::ConflictingForwardedUri),
                 _ => found = Some(value),
@@ -151,5 +156,13 @@ mod tests {
         h.remove("x-forwarded-uri");
         h.append("x-original-uri", HeaderValue::from_static("/other"));
         assert_eq!(forwarded_uri(&h, &names), Err(Refusal::ConflictingForwardedUri), "one header twice");
+        // What follows `#` is read by nobody but a check that splits on `?`.
+        let mut h = HeaderMap::new();
+        h.insert("x-original-uri", HeaderValue::from_static("/p?y=1#&api_key=k2"));
+        assert_eq!(forwarded_uri(&h, &names), Err(Refusal::FragmentInForwardedUri));
+        h.insert("x-original-uri", HeaderValue::from_static("/p#"));
+        assert_eq!(forwarded_uri(&h, &names), Err(Refusal::FragmentInForwardedUri));
+        h.insert("x-original-uri", HeaderValue::from_static("/p?q=%23"));
+        assert_eq!(forwarded_uri(&h, &names), Ok(Some("/p?q=%23")), "an encoded # is data");
     }
 }

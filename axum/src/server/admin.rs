@@ -1,11 +1,22 @@
 //! The admin API, on its own listener: `POST /revoke?api_key=K` with a server token of app K,
-//! and a JSON body `{"user_id": "john", "revoke_tokens_issued_before": T}` (T: Unix seconds,
-//! an RFC 3339 string, or `null` to clear; without `user_id`, the app-wide cutoff).
+//! and a JSON body that names what it revokes, one user or the whole app:
 //!
-//! With Redis, the change is written and published (every instance's mirror follows), and the
-//! answer waits for Redis' acknowledgement; without, it changes this instance's memory only.
+//! - `{"user_id": "john", "revoke_tokens_issued_before": T}`
+//! - `{"scope": "app", "revoke_tokens_issued_before": T}`
+//!
+//! T: Unix seconds or an RFC 3339 time, no later than now (plus a minute for clocks apart), or
+//! `null` to clear. A body with neither `user_id` nor `scope`, or both, is refused: a
+//! `user_id` a backend left `undefined` must not clear the app-wide cutoff.
+//!
+//! The caller is checked with every rule the check listener applies (a stale mirror is a 503),
+//! after the app-wide cutoff has been read again from Redis, so a revoked server token cannot
+//! clear its own revocation. With Redis, the change is written and published (every
+//! instance's mirror follows), and the answer waits for Redis' acknowledgement; the change is
+//! then read back from Redis into this instance's mirror. Without Redis, it changes this
+//! instance's memory only.
 
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt as _, Full, Limited};
@@ -20,6 +31,11 @@ use crate::{Caller, Refusal};
 
 /// The largest request body read.
 const MAX_BODY: usize = 64 * 1024;
+/// How far past this instance's clock a cutoff may lie (another instance's clock may be
+/// ahead); a later one would refuse tokens not yet minted, for ever.
+pub const FUTURE_SLACK_SECS: u64 = 60;
+/// The two bodies the API takes, for messages.
+const FORMS: &str = "send {\"user_id\": ID, \"revoke_tokens_issued_before\": T} for one user, or {\"scope\": \"app\", \"revoke_tokens_issued_before\": T} for the whole app (T: Unix seconds, an RFC 3339 time, or null to clear)";
 
 /// The admin API: the service whose apps and keys it checks callers with, and where changes
 /// go.
@@ -32,7 +48,11 @@ pub struct Admin {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Body {
-    user_id: Option<String>,
+    /// Absent: `None`; `null`: `Some(None)`.
+    #[serde(default, deserialize_with = "given")]
+    user_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
+    scope: Option<Option<String>>,
     #[serde(deserialize_with = "present")]
     revoke_tokens_issued_before: Option<Before>,
 }
@@ -40,6 +60,11 @@ struct Body {
 /// Requires the field (its `null` included), so that a forgotten cutoff is not a clear.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Before>, D::Error> {
     Option::<Before>::deserialize(d)
+}
+
+/// A field that was given, `null` or not (absent fields are `None` by `default`).
+fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,11 +100,25 @@ impl Admin {
             Ok(key) => key.map(std::borrow::Cow::into_owned),
             Err(refusal) => return refusal_response(refusal),
         };
-        // Only the app's backend may revoke: a server token of the app the api_key names.
-        let (app, caller) = match self.authz.check_headers(key.as_deref(), request.headers()) {
-            Ok(found) => found,
+        let app = match self.authz.select(key.as_deref()) {
+            Ok(app) => app,
             Err(refusal) => return refusal_response(refusal),
         };
+        let writer = self.redis.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        // The app-wide cutoff as Redis holds it now, not as the mirror last heard it: a
+        // server token it revokes must not get through a mirror that is behind.
+        if let Some(writer) = &writer
+            && let Err(e) = writer.refresh(&self.authz, &app, None).await
+        {
+            tracing::warn!(error = %e, "admin: the app-wide cutoff could not be read from Redis");
+            return answer(StatusCode::SERVICE_UNAVAILABLE, -1, "Redis did not answer, retry");
+        }
+        // Only the app's backend may revoke: a server token of the app the api_key names.
+        let (app, caller) =
+            match self.authz.check_headers(Some(app.as_str()).filter(|a| !a.is_empty()), request.headers()) {
+                Ok(found) => found,
+                Err(refusal) => return refusal_response(refusal),
+            };
         match caller {
             Caller::Server { .. } => {}
             Caller::Anonymous => return refusal_response(Refusal::AnonymousDenied),
@@ -93,11 +132,25 @@ impl Admin {
         };
         let body: Body = match serde_json::from_slice(&bytes) {
             Ok(body) => body,
-            Err(e) => {
-                let message = format!(
-                    "the body wants {{\"user_id\": ID, \"revoke_tokens_issued_before\": SECONDS | RFC 3339 | null}}: {e}"
+            Err(e) => return answer(StatusCode::BAD_REQUEST, 4, &format!("{FORMS}: {e}")),
+        };
+        let user_id = match (body.user_id, body.scope) {
+            (Some(Some(user)), None) if !user.is_empty() => Some(user),
+            (Some(Some(_)), None) => return answer(StatusCode::BAD_REQUEST, 4, &format!("user_id is empty: {FORMS}")),
+            (None, Some(Some(scope))) if scope == "app" => None,
+            (None, Some(_)) => {
+                return answer(StatusCode::BAD_REQUEST, 4, &format!("scope takes only \"app\": {FORMS}"));
+            }
+            (Some(None), None) => return answer(StatusCode::BAD_REQUEST, 4, &format!("user_id is null: {FORMS}")),
+            (None, None) => {
+                return answer(
+                    StatusCode::BAD_REQUEST,
+                    4,
+                    &format!("the body names neither a user nor the app: {FORMS}"),
                 );
-                return answer(StatusCode::BAD_REQUEST, 4, &message);
+            }
+            (Some(_), Some(_)) => {
+                return answer(StatusCode::BAD_REQUEST, 4, &format!("the body names both a user and the app: {FORMS}"));
             }
         };
         let before = match body.revoke_tokens_issued_before {
@@ -114,29 +167,43 @@ impl Admin {
                 }
             },
         };
-        if body.user_id.as_deref() == Some("") {
-            return answer(StatusCode::BAD_REQUEST, 4, "user_id is empty: leave it out to revoke app-wide");
-        }
-        let change = Change { api_key: &app, user_id: body.user_id.as_deref(), before };
-        let writer = self.redis.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        if let Some(writer) = writer
-            && let Err(e) = writer.write(&change).await
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if let Some(t) = before
+            && t > now.saturating_add(FUTURE_SLACK_SECS)
         {
-            tracing::warn!(error = %e, "admin: the revocation was not written to Redis");
-            return answer(StatusCode::SERVICE_UNAVAILABLE, -1, "Redis did not take the revocation, retry");
+            let message = format!(
+                "revoke_tokens_issued_before is {}s in the future: a cutoff later than now would refuse every token minted until then; revoke up to now (tokens issued before it), at most {FUTURE_SLACK_SECS}s ahead",
+                t.saturating_sub(now)
+            );
+            return answer(StatusCode::BAD_REQUEST, 4, &message);
         }
-        // Applied here at once; the other instances follow the channel.
-        let mirror = self.authz.mirror(&app);
-        match change.user_id {
-            Some(user) => mirror.revoke_user(user, before),
-            None => mirror.set_cutoff(before),
+        let change = Change { api_key: &app, user_id: user_id.as_deref(), before };
+        match writer {
+            Some(writer) => {
+                if let Err(e) = writer.write(&change).await {
+                    tracing::warn!(error = %e, "admin: the revocation was not written to Redis");
+                    return answer(StatusCode::SERVICE_UNAVAILABLE, -1, "Redis did not take the revocation, retry");
+                }
+                // Read back, as the mirror reads an announced change: never the request's value
+                // over a later change this instance has already heard of. (The other instances,
+                // and this one again, follow the channel.)
+                if let Err(e) = writer.refresh(&self.authz, &app, change.user_id).await {
+                    tracing::warn!(error = %e, "admin: written, but not read back yet (the channel will bring it)");
+                }
+            }
+            None => {
+                let mirror = self.authz.mirror(&app);
+                match change.user_id {
+                    Some(user) => mirror.revoke_user(user, before),
+                    None => mirror.set_cutoff(before),
+                }
+            }
         }
         tracing::info!(api_key = %app, user_id = ?change.user_id, before = ?before, "admin: revocation written");
-        let json = serde_json::json!({
-            "api_key": app,
-            "user_id": change.user_id,
-            "revoke_tokens_issued_before": before,
-        });
+        let json = match change.user_id {
+            Some(user) => serde_json::json!({ "api_key": app, "user_id": user, "revoke_tokens_issued_before": before }),
+            None => serde_json::json!({ "api_key": app, "scope": "app", "revoke_tokens_issued_before": before }),
+        };
         let mut response = Response::new(Full::new(Bytes::from(json.to_string())));
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         response

@@ -52,27 +52,41 @@ fn writer(config: &Config) -> Result<Option<Writer>, String> {
     config.redis.as_ref().map(|r| Writer::new(&r.url)).transpose()
 }
 
+/// What a reload cannot change: the listeners, and their connection limits.
+type Fixed = (std::net::SocketAddr, Option<std::net::SocketAddr>, Option<std::net::SocketAddr>, authz::Limits);
+
+/// SIGHUP, listened for from the start (before the wait for Redis), so that a hangup never
+/// ends the process; `None` where there is no such signal.
+#[cfg(unix)]
+fn hangups() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let hangups = signal(SignalKind::hangup());
+    if hangups.is_err() {
+        tracing::warn!("cannot listen for SIGHUP: reloads are off");
+    }
+    hangups.ok()
+}
+
 /// Re-reads the configuration on every SIGHUP; a configuration that does not load leaves the
 /// running one in place.
 #[cfg(unix)]
 async fn reload_on_hangup(
+    mut hangups: tokio::signal::unix::Signal,
     flags: Flags,
-    first: (std::net::SocketAddr, Option<std::net::SocketAddr>, Option<std::net::SocketAddr>),
+    first: Fixed,
     authz: Arc<Authz>,
     admin: Option<Arc<Admin>>,
     plan_tx: watch::Sender<Option<Plan>>,
 ) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot listen for SIGHUP: reloads are off");
-        return;
-    };
     while hangups.recv().await.is_some() {
         let loaded = config::load(&flags).and_then(|c| writer(&c).map(|w| (c, w)));
         match loaded {
             Ok((config, writer)) => {
-                if (config.listen, config.admin, config.metrics) != first {
+                if (config.listen, config.admin, config.metrics) != (first.0, first.1, first.2) {
                     tracing::warn!("listen, admin and metrics addresses change on a restart, not a reload");
+                }
+                if config.limits != first.3 {
+                    tracing::warn!("header_timeout and max_connections change on a restart, not a reload");
                 }
                 authz.freshness().set_max_staleness(config.redis.as_ref().map(|r| r.max_staleness));
                 if let Some(admin) = &admin {
@@ -107,7 +121,9 @@ async fn run(flags: Flags, config: Config) -> std::io::Result<()> {
         None => None,
     };
     let limits = config.limits;
-    let first = (config.listen, config.admin, config.metrics);
+    let first = (config.listen, config.admin, config.metrics, limits);
+    #[cfg(unix)]
+    let hangups = hangups();
     let writer = writer(&config).map_err(std::io::Error::other)?;
     let (plan_tx, plan_rx) = watch::channel(plan(&config));
     let max_staleness = config.redis.as_ref().map(|r| r.max_staleness);
@@ -144,9 +160,11 @@ async fn run(flags: Flags, config: Config) -> std::io::Result<()> {
         tasks.push(tokio::spawn(authz::serve_with(listener, limits, wait(stopped.clone()), respond)));
     }
     #[cfg(unix)]
-    tokio::spawn(reload_on_hangup(flags, first, Arc::clone(&authz), admin_api, plan_tx));
+    if let Some(hangups) = hangups {
+        tokio::spawn(reload_on_hangup(hangups, flags, first, Arc::clone(&authz), admin_api, plan_tx));
+    }
     #[cfg(not(unix))]
-    let _ = (flags, first, admin_api, plan_tx);
+    let _ = (flags, admin_api, plan_tx);
     tracing::info!(listen = %first.0, "serving");
     tokio::spawn(async move {
         terminated().await;
@@ -187,6 +205,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if flags.check {
+        let file = flags.config.as_deref().map_or_else(String::new, |p| p.display().to_string());
+        let redis = config.redis.as_ref().map_or("no Redis".to_owned(), |r| config::redact(&r.url));
+        println!("{file}: good ({} apps, {redis}, checks on {})", config.api_keys.len().max(1), config.listen);
+        return ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -24,6 +24,8 @@ Usage: stackjwt-authz [OPTIONS]
 
   --config FILE          read settings, apps and Redis from a TOML file (below); the flags
                          given here override the file's. SIGHUP re-reads it and every secret
+  --check-config FILE    read and check FILE (and every secret it names) as --config would,
+                         then exit: 0 when good, 2 with what to fix. Serves and connects nothing
   --listen ADDR          address to serve checks on (default 127.0.0.1:8080)
   --admin ADDR           serve the admin API (POST /revoke) on ADDR, never on --listen
   --metrics ADDR         serve Prometheus metrics on ADDR
@@ -33,6 +35,10 @@ Usage: stackjwt-authz [OPTIONS]
   --previous-secret-file PATH
                          the secret being rotated out, also accepted until dropped
   --api-key KEY          the api_key of the one app (default: any api_key is this app's)
+  --allowed-api-keys K1,K2
+                         serve only these apps here: a request for another configured app
+                         gets 403 (code 17). A proxy may narrow it per route with the
+                         X-Stream-Allowed-Api-Keys header on the check
   --weak-secret          accept a secret shorter than the hash output
   --alg hs256|hs384|hs512  algorithm of the key (default hs256)
   --kid KID              key id: tokens naming another kid are refused
@@ -48,15 +54,26 @@ Usage: stackjwt-authz [OPTIONS]
   --forwarded-uri-header NAME
                          read the forwarded URI from NAME only (the header your proxy sets;
                          a client's own in the others is ignored). Default: X-Forwarded-Uri
-                         and X-Original-URI, refused with 400 when they disagree
+                         and X-Original-URI, refused with 400 when they disagree (or hold #)
+  --query-tokens always|off
+                         always (default): credentials may come from the query when the
+                         headers carry none (Stream's WebSocket connect); off: headers only,
+                         so no token is ever in a URL
   --header-timeout SECS  time to send a request's headers; idle keep-alive limit (default 10)
   --max-connections N    connections served at once; more get 503 (default 4096)
 
 Every request, any method and path, is one check. The app: the api_key query parameter of
 the forwarded URI, else of the request's own query. Credentials: Authorization +
-stream-auth-type headers, else the same query. Allowed: 200, X-Stream-Principal and
-X-Stream-User-Id headers. Refused: Stream's JSON error body, 401 (503 while revocations
-cannot be trusted). Logs go to standard error: warnings and errors, or what RUST_LOG says.
+stream-auth-type headers, else the same query. Allowed: 200 with X-Stream-Api-Key (the app
+that verified: an upstream of one app compares it with its own), X-Stream-Principal,
+X-Stream-User-Id and X-Stream-User-Id-Encoding. Refused: Stream's JSON error body, 401 (403
+for an app not allowed here, 503 while revocations cannot be trusted). Logs go to standard
+error: information, warnings and errors, or what RUST_LOG says.
+
+The admin API (POST /revoke?api_key=K, a server token of app K) takes one of two bodies:
+  {\"user_id\": \"john\", \"revoke_tokens_issued_before\": T}   one user
+  {\"scope\": \"app\", \"revoke_tokens_issued_before\": T}        the whole app
+T: Unix seconds or an RFC 3339 time, at most 60 s ahead of now; null clears.
 
 The file (every key optional but one [[app]]):
 
@@ -64,7 +81,9 @@ The file (every key optional but one [[app]]):
   admin = \"127.0.0.1:8081\"
   metrics = \"127.0.0.1:9090\"
   leeway = 5                  # also require_exp, allow_dev, deny_anonymous, user_id_encoding,
-                              # forwarded_uri_header, header_timeout, max_connections
+                              # forwarded_uri_header, query_tokens, header_timeout,
+                              # max_connections (these two change on a restart only)
+  allowed_api_keys = [\"k1\"]   # default: every [[app]]
   [redis]
   url = \"redis://127.0.0.1:6379/0\"
   unavailable = \"deny\"        # or \"allow\": user and server tokens while Redis is out of reach
@@ -94,12 +113,16 @@ pub enum Command {
 #[allow(missing_docs)]
 pub struct Flags {
     pub config: Option<PathBuf>,
+    /// `--check-config`: check the file, serve nothing.
+    pub check: bool,
     pub listen: Option<String>,
     pub admin: Option<String>,
     pub metrics: Option<String>,
     pub secret_file: Option<PathBuf>,
     pub previous_secret_file: Option<PathBuf>,
     pub api_key: Option<String>,
+    pub allowed_api_keys: Option<Vec<String>>,
+    pub query_tokens: Option<String>,
     pub weak_secret: bool,
     pub alg: Option<String>,
     pub kid: Option<String>,
@@ -125,7 +148,15 @@ impl Flags {
         let err = |e: lexopt::Error| e.to_string();
         while let Some(arg) = args.next().map_err(err)? {
             match arg {
-                Long("config") => f.config = Some(text(&mut args)?.into()),
+                Long("config") => f.config = Some(args.value().map_err(err)?.into()),
+                Long("check-config") => {
+                    f.config = Some(args.value().map_err(err)?.into());
+                    f.check = true;
+                }
+                Long("allowed-api-keys") => {
+                    f.allowed_api_keys = Some(text(&mut args)?.split(',').map(|k| k.trim().to_owned()).collect());
+                }
+                Long("query-tokens") => f.query_tokens = Some(text(&mut args)?),
                 Long("listen") => f.listen = Some(text(&mut args)?),
                 Long("admin") => f.admin = Some(text(&mut args)?),
                 Long("metrics") => f.metrics = Some(text(&mut args)?),
@@ -172,6 +203,8 @@ struct File {
     deny_anonymous: Option<bool>,
     user_id_encoding: Option<String>,
     forwarded_uri_header: Option<String>,
+    query_tokens: Option<String>,
+    allowed_api_keys: Option<Vec<String>>,
     header_timeout: Option<u64>,
     max_connections: Option<usize>,
     redis: Option<RedisFile>,
@@ -204,7 +237,7 @@ struct AppFile {
 /// Where and how revocations are shared.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Redis {
-    /// `redis://` or `rediss://` URL.
+    /// `redis://` or `redis+unix://` URL.
     pub url: String,
     /// What user and server tokens get while revocations are stale.
     pub unavailable: Unavailable,
@@ -238,10 +271,18 @@ pub struct Config {
 /// # Errors
 /// A message that names the file, key or flag at fault and what to do.
 pub fn load(flags: &Flags) -> Result<Config, String> {
+    // Every message names the file it is about (TOML's own errors already do).
+    load_file(flags).map_err(|e| match &flags.config {
+        Some(path) if !e.starts_with(&path.display().to_string()) => format!("{}: {e}", path.display()),
+        _ => e,
+    })
+}
+
+fn load_file(flags: &Flags) -> Result<Config, String> {
     let file = match &flags.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            toml::from_str::<File>(&text).map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))?
+            toml::from_str::<File>(&text).map_err(|e| toml_error(path, &text, &e))?
         }
         None => File::default(),
     };
@@ -289,6 +330,13 @@ pub fn load(flags: &Flags) -> Result<Config, String> {
             format!("{} wants a header name, not {name:?}", from("--forwarded-uri-header", "forwarded_uri_header"))
         })?;
         settings = settings.forwarded_uri_header(header);
+    }
+    match flags.query_tokens.as_deref().or(file.query_tokens.as_deref()) {
+        None | Some("always") => {}
+        Some("off") => settings = settings.query_tokens(false),
+        Some(other) => {
+            return Err(format!("{} wants always or off, not {other:?}", from("--query-tokens", "query_tokens")));
+        }
     }
     let redis = file.redis.map(redis).transpose()?;
     if let Some(r) = &redis {
@@ -370,7 +418,63 @@ pub fn load(flags: &Flags) -> Result<Config, String> {
             api_keys.push(app.api_key);
         }
     }
+    if let Some(allowed) = flags.allowed_api_keys.as_ref().or(file.allowed_api_keys.as_ref()) {
+        let what = from("--allowed-api-keys", "allowed_api_keys");
+        if allowed.is_empty() {
+            return Err(format!("{what} is empty: name at least one app, or leave it out to serve every app"));
+        }
+        if let Some(stray) = allowed.iter().find(|k| !api_keys.contains(k)) {
+            return Err(format!("{what} names {stray:?}, which no app has (the apps: {api_keys:?})"));
+        }
+        settings = settings.allowed_api_keys(allowed.clone());
+    }
     Ok(Config { listen, admin, metrics, limits, redis, api_keys, settings })
+}
+
+/// A TOML error on one line, `FILE: line L, column C: what` (a line-based log keeps it
+/// whole), quoting none of the file: a broken line may hold a Redis password.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
+    let at = e.span().map_or_else(String::new, |span| {
+        let before = text.get(..span.start).unwrap_or(text);
+        let line = before.matches('\n').count().saturating_add(1);
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()).saturating_add(1);
+        format!(" line {line}, column {column}:")
+    });
+    let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    format!("{}:{at} {}", path.display(), redact(&message))
+}
+
+/// `text` with the password of every URL in it (`scheme://user:PASSWORD@host`) replaced by
+/// `***`.
+#[must_use]
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i.saturating_add(3));
+        out.push_str(head);
+        // The authority ends where a path, a quote or a space begins; a userinfo ends at its
+        // last '@'.
+        let end = tail.find(['/', '"', '\'', '`', ' ', '?', '#']).unwrap_or(tail.len());
+        let (authority, after) = tail.split_at(end);
+        match authority.rfind('@') {
+            Some(at) => {
+                let (userinfo, host) = authority.split_at(at);
+                match userinfo.split_once(':') {
+                    Some((user, _)) => {
+                        out.push_str(user);
+                        out.push_str(":***");
+                    }
+                    None => out.push_str("***"),
+                }
+                out.push_str(host);
+            }
+            None => out.push_str(authority),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn redis(file: RedisFile) -> Result<Redis, String> {
@@ -379,9 +483,17 @@ fn redis(file: RedisFile) -> Result<Redis, String> {
         Some("allow") => Unavailable::Allow,
         Some(other) => return Err(format!("[redis] unavailable wants \"deny\" or \"allow\", not {other:?}")),
     };
-    if !(file.url.starts_with("redis://") || file.url.starts_with("rediss://") || file.url.starts_with("redis+unix://"))
-    {
-        return Err("[redis] url wants redis://HOST:PORT/DB (or rediss://, redis+unix://)".into());
+    if file.url.starts_with("rediss://") {
+        return Err("[redis] url: rediss:// (TLS) is not built into stackjwt-authz; use redis:// on a private \
+                    network, or a local TLS tunnel (stunnel, spiped) to reach a remote Redis"
+            .into());
+    }
+    if !(file.url.starts_with("redis://") || file.url.starts_with("redis+unix://")) {
+        return Err("[redis] url wants redis://HOST:PORT/DB (or redis+unix:///PATH)".into());
+    }
+    // Parsed, never connected to.
+    if let Err(e) = ::redis::Client::open(file.url.as_str()) {
+        return Err(format!("[redis] url is not a Redis URL: {}", redact(&e.to_string())));
     }
     let max_staleness = file.max_staleness.unwrap_or(30);
     let resync = file.resync.unwrap_or(60);
@@ -469,12 +581,16 @@ mod tests {
 
     #[test]
     fn redis_urls_and_periods_are_checked() {
-        for url in ["redis://h:6379/0", "rediss://h:6380/0", "redis+unix:///run/redis.sock"] {
+        for url in ["redis://h:6379/0", "redis://:pw@h:6379/0", "redis+unix:///run/redis.sock"] {
             assert!(redis(redis_file(url, None, None)).is_ok(), "{url}");
         }
         for url in ["http://h", "h:6379", "", "REDIS://h"] {
             assert!(redis(redis_file(url, None, None)).unwrap_err().contains("url wants redis://"), "{url}");
         }
+        let tls = redis(redis_file("rediss://h:6380/0", None, None)).unwrap_err();
+        assert!(tls.contains("rediss:// (TLS) is not built into"), "{tls}");
+        let bad = redis(redis_file("redis://:s3cret@h:port/0", None, None)).unwrap_err();
+        assert!(bad.contains("not a Redis URL") && !bad.contains("s3cret"), "{bad}");
         let r = redis(redis_file("redis://h", None, None)).unwrap();
         assert_eq!(
             (r.max_staleness, r.resync, r.unavailable),
@@ -486,6 +602,34 @@ mod tests {
             let err = redis(redis_file("redis://h", max_staleness, resync)).unwrap_err();
             assert!(err.contains("at least 1"), "{err}");
         }
+    }
+
+    #[test]
+    fn url_passwords_are_redacted() {
+        for (text, want) in [
+            ("redis://:s3cret@h:6379/0", "redis://:***@h:6379/0"),
+            ("redis://user:s3cret@h/0 and rediss://u:p@h2", "redis://user:***@h/0 and rediss://u:***@h2"),
+            ("string \"redis://s3cret@h\", expected u64", "string \"redis://***@h\", expected u64"),
+            ("redis://h:6379/0", "redis://h:6379/0"),
+            ("redis://a:b@c@h/x", "redis://a:***@h/x"),
+            ("no url here", "no url here"),
+            ("trailing ://", "trailing ://"),
+        ] {
+            assert_eq!(redact(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn toml_errors_are_one_line_and_quote_nothing() {
+        let text = "leeway = 1\n[redis]\nurl = \"redis://:s3cret@h:6379/0\" oops\n";
+        let e = toml::from_str::<File>(text).unwrap_err();
+        let line = toml_error(Path::new("/etc/a.toml"), text, &e);
+        assert!(line.starts_with("/etc/a.toml: line 3, column "), "{line}");
+        assert!(!line.contains('\n') && !line.contains("s3cret"), "{line}");
+        let text = "leeway = \"redis://:s3cret@h\"\n";
+        let e = toml::from_str::<File>(text).unwrap_err();
+        let line = toml_error(Path::new("a.toml"), text, &e);
+        assert!(line.contains("line 1") && !line.contains("s3cret"), "{line}");
     }
 
     #[test]

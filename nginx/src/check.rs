@@ -59,6 +59,22 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// `path` as NGINX reads a file a directive names: as it is when absolute, else from
+/// `prefix` (the directory of the configuration file, as `include` and `ssl_certificate`
+/// read theirs), not from NGINX's working directory.
+#[must_use]
+pub fn resolve(prefix: &str, path: &str) -> String {
+    if path.starts_with('/') || prefix.is_empty() {
+        return path.to_owned();
+    }
+    let mut full = prefix.to_owned();
+    if !full.ends_with('/') {
+        full.push('/');
+    }
+    full.push_str(path);
+    full
+}
+
 impl Secret {
     /// Reads `path`, trimmed as the `stackjwt` command trims ([`secret_from_file`]).
     ///
@@ -420,6 +436,14 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
+
+    #[test]
+    fn relative_paths_are_read_from_the_configurations_directory() {
+        assert_eq!(resolve("/etc/nginx/", "secrets/k1"), "/etc/nginx/secrets/k1");
+        assert_eq!(resolve("/etc/nginx", "k1"), "/etc/nginx/k1");
+        assert_eq!(resolve("/etc/nginx/", "/run/secrets/k1"), "/run/secrets/k1");
+        assert_eq!(resolve("", "k1"), "k1");
+    }
 
     const SECRET: &[u8] = b"a module test secret of 32 bytes!";
 

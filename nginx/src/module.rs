@@ -64,8 +64,39 @@ macro_rules! directive {
 }
 
 directive!(set_enabled, |s: &mut Settings, v: &[u8]| set(&mut s.enabled, check::on_off(v)?));
-directive!(set_secret_file, |s: &mut Settings, v: &[u8]| set(&mut s.secret, Secret::read(&path(v)?)?));
-directive!(set_previous_secret_file, |s: &mut Settings, v: &[u8]| set(&mut s.previous, Secret::read(&path(v)?)?));
+/// Defines a file directive's handler: `$apply(settings, path)`, the path read from the
+/// configuration file's directory when relative (as NGINX's own file directives read theirs).
+macro_rules! file_directive {
+    ($name:ident, $apply:expr) => {
+        unsafe extern "C" fn $name(cf: *mut ngx_conf_t, cmd: *mut ngx_command_t, conf: *mut c_void) -> *mut c_char {
+            // SAFETY: as `directive!`'s; `cf.cycle` is the cycle being configured, whose
+            // `conf_prefix` NGINX set before reading the configuration.
+            let prefix = unsafe { str_bytes(&(*(*cf).cycle).conf_prefix) };
+            let prefix = String::from_utf8_lossy(prefix).into_owned();
+            // SAFETY: as `directive!`'s.
+            unsafe {
+                set_directive(cf, cmd, conf, move |s: &mut Settings, v: &[u8]| {
+                    $apply(s, check::resolve(&prefix, &path(v)?))
+                })
+            }
+        }
+    };
+}
+
+file_directive!(set_secret_file, |s: &mut Settings, p: String| set(&mut s.secret, Secret::read(&p)?));
+file_directive!(set_previous_secret_file, |s: &mut Settings, p: String| set(&mut s.previous, Secret::read(&p)?));
+
+/// The bytes of an NGINX string.
+///
+/// # Safety
+/// `s.data` points at `s.len` bytes that outlive the borrow (or `s.len` is 0).
+unsafe fn str_bytes(s: &ngx_str_t) -> &[u8] {
+    if s.len == 0 || s.data.is_null() {
+        return &[];
+    }
+    // SAFETY: (caller) `data` holds `len` bytes.
+    unsafe { core::slice::from_raw_parts(s.data, s.len) }
+}
 directive!(set_alg, |s: &mut Settings, v: &[u8]| set(&mut s.alg, check::algorithm(v)?));
 directive!(set_weak_secret, |s: &mut Settings, v: &[u8]| set(&mut s.weak, check::on_off(v)?));
 directive!(set_leeway, |s: &mut Settings, v: &[u8]| set(&mut s.leeway, check::seconds(v)?));

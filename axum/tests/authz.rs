@@ -65,6 +65,20 @@ fn allows_valid_credentials_from_every_place_they_come_from() {
     );
 }
 
+/// `--query-tokens off`: credentials come from the headers only, so no token is ever in a URL.
+#[test]
+fn query_tokens_off_reads_headers_only() {
+    let s = Authz::start(&["--query-tokens", "off"]);
+    let token = user_token("john", Some(now() + 600));
+    assert_user(&jwt(&s.addr, &token), "john");
+    let ws = format!("/connect?api_key=k&authorization={token}&stream-auth-type=jwt");
+    for r in [get(&s.addr, "/auth", &[("X-Original-URI", &ws)]), get(&s.addr, &ws, &[])] {
+        assert_refused(&r, 5, "missing stream-auth-type");
+    }
+    let r = Authz::start(&["--query-tokens", "always"]);
+    assert_user(&get(&r.addr, &ws, &[]), "john");
+}
+
 #[test]
 fn refuses_with_streams_body() {
     let s = Authz::start(&[]);
@@ -274,7 +288,7 @@ fn metrics_count_outcomes_and_time() {
         r#"stackjwt_authz_check_seconds_count{app="default"} 6"#,
         r#"stackjwt_authz_requests_total{app="unknown",outcome="allowed",principal="user"} 0"#,
         r#"stackjwt_authz_config_reloads_total{result="ok"} 0"#,
-        "stackjwt_authz_revocations_stale 0",
+        r#"stackjwt_authz_revocations_stale{app="default"} 0"#,
         r#"stackjwt_authz_revocations{app="default"} 0"#,
     ] {
         assert!(r.body.lines().any(|l| l == line), "missing {line:?} in\n{}", r.body);
@@ -333,7 +347,9 @@ fn user_ids_a_receiver_would_read_differently_are_refused_or_encoded() {
     }
     let r = jwt(&plain.addr, &user_token("john smith", None));
     assert_user(&r, "john smith");
-    assert_eq!(r.header("x-stream-user-id-encoding"), None);
+    // Always sent, so that a proxy copying it replaces a client's own.
+    assert_eq!(r.header("x-stream-user-id-encoding"), Some("plain"));
+    assert_eq!(r.header("x-stream-api-key"), Some(""), "one app without a name");
 
     let percent = Authz::start(&["--user-id-encoding", "percent"]);
     for (id, sent) in [("admin ", "admin%20"), ("\tadmin", "%09admin"), ("zoë", "zo%C3%AB"), ("john", "john")] {

@@ -17,58 +17,45 @@ use common::fleet::{
     Dir, Redis, SECRET_2, SECRET_A, eventually, redis_section, refused, revoke, server, two_apps, user,
 };
 use common::{Authz, get, now, user_token};
-use proxy::{Seen, find_nginx, free_port, start_nginx, upstream, wait_for, websocket};
+use proxy::{Seen, fill, find_nginx, free_port, readme_nginx, start_nginx, upstream, wait_for, websocket};
 use stackjwt::dev_token;
 
-/// WebSocket upgrades pass through (http context, once).
-const UPGRADE_MAP: &str = r#"
-    map $http_upgrade $connection_upgrade {
-        default upgrade;
-        ''      close;
-    }
-"#;
+/// The README's NGINX configuration, as it stands there: `authz` the servers of the
+/// `stackjwt_authz` upstream block, `app` the upstream's address.
+fn readme_site(port: u16, authz: &[&str], app: &str) -> String {
+    let servers: String = authz.iter().map(|a| format!("server {a}; ")).collect();
+    let log = std::env::temp_dir().join(format!("stackjwt-site-{}-{port}.log", std::process::id()));
+    fill(
+        &readme_nginx("location = /_stream_auth"),
+        &[
+            ("listen 8000;", &format!("listen 127.0.0.1:{port};")),
+            ("server 127.0.0.1:9090; ", &servers),
+            ("server 127.0.0.1:3000;", &format!("server {app};")),
+            ("/var/log/nginx/access.log", log.to_str().unwrap()),
+        ],
+    )
+}
 
-/// The NGINX configuration under test, as the README shows it (paths and ports filled in).
-const SITE: &str = r#"
-    server {
-        listen 127.0.0.1:NGINX_PORT;
+/// NGINX with the README's configuration in front of `authz`, and the upstream that records.
+fn start_site(
+    bin: &std::path::Path,
+    authz: &[&str],
+) -> (proxy::Nginx, String, std::sync::Arc<std::sync::Mutex<Vec<Seen>>>) {
+    let (upstream, seen) = upstream();
+    let port = free_port();
+    let mut nginx = start_nginx(bin, "", false, &readme_site(port, authz, &upstream));
+    let front = format!("127.0.0.1:{port}");
+    wait_for(&front, &mut nginx);
+    (nginx, front, seen)
+}
 
-        # Every request is checked by stackjwt-authz first.
-        location = /_stream_auth {
-            internal;
-            proxy_pass http://AUTHZ/;
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            # The original URI, for the WebSocket connect's query token; a client's own
-            # X-Forwarded-Uri is cleared, so the check reads only this one.
-            proxy_set_header X-Original-URI $request_uri;
-            proxy_set_header X-Forwarded-Uri "";
-        }
-
-        location / {
-            auth_request /_stream_auth;
-            auth_request_set $stream_user $upstream_http_x_stream_user_id;
-            auth_request_set $stream_principal $upstream_http_x_stream_principal;
-            auth_request_set $stream_error $upstream_http_x_stream_error;
-            # Set (or cleared) here, so a client cannot send its own.
-            proxy_set_header X-Stream-User-Id $stream_user;
-            proxy_set_header X-Stream-Principal $stream_principal;
-            # Stream's WebSocket (/connect) needs HTTP/1.1 and the upgrade headers.
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-            proxy_pass http://UPSTREAM;
-
-            # Refusals keep Stream's JSON body (code 40 tells a client to refresh its token).
-            error_page 401 = @stream_refused;
-        }
-
-        location @stream_refused {
-            default_type application/json;
-            return 401 $stream_error;
-        }
-    }
-"#;
+/// A client's own identity headers, sent with every request of these tests.
+const SPOOF: [(&str, &str); 4] = [
+    ("X-Stream-User-Id", "admin"),
+    ("X-Stream-Principal", "server"),
+    ("X-Stream-Api-Key", "k2"),
+    ("X-Stream-User-Id-Encoding", "percent"),
+];
 
 /// The installed `nginx`, or `None` (skip) with the reason printed.
 fn nginx_or_skip() -> Option<std::path::PathBuf> {
@@ -90,16 +77,8 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     let Some(bin) = nginx_or_skip() else { return };
     let authz = Authz::start(&[]);
     let strict = Authz::start(&["--deny-anonymous"]);
-    let (upstream, seen) = upstream();
-    let (port, strict_port) = (free_port(), free_port());
-    let site = |port: u16, authz: &str| {
-        SITE.replace("NGINX_PORT", &port.to_string()).replace("AUTHZ", authz).replace("UPSTREAM", &upstream)
-    };
-    let sites = UPGRADE_MAP.to_owned() + &site(port, &authz.addr) + &site(strict_port, &strict.addr);
-    let mut nginx = start_nginx(&bin, "", false, &sites);
-    let (front, strict_front) = (format!("127.0.0.1:{port}"), format!("127.0.0.1:{strict_port}"));
-    wait_for(&front, &mut nginx);
-    wait_for(&strict_front, &mut nginx);
+    let (_nginx, front, seen) = start_site(&bin, &[&authz.addr]);
+    let (_strict_nginx, strict_front, strict_seen) = start_site(&bin, &[&strict.addr]);
 
     let valid = user_token("john", Some(now() + 600));
     let expired = user_token("john", Some(now() - 60));
@@ -108,15 +87,18 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     let bearer = format!("Bearer {valid}");
     let ws = format!("/connect?api_key=k&authorization={valid}&stream-auth-type=jwt");
 
-    let mut reached = 0;
+    let mut reached = [0usize; 2];
     let mut check = |what: &str, addr: &str, path: &str, headers: &[(&str, &str)], want: Result<Seen, (i64, &str)>| {
-        let r = get(addr, path, headers);
-        let got = seen.lock().unwrap().get(reached).cloned();
+        let (log, n) = if addr == front { (&seen, &mut reached[0]) } else { (&strict_seen, &mut reached[1]) };
+        // Every request also carries a client's own identity headers: none may pass.
+        let headers: Vec<(&str, &str)> = headers.iter().copied().chain(SPOOF).collect();
+        let r = get(addr, path, &headers);
+        let got = log.lock().unwrap().get(*n).cloned();
         match want {
             Ok(expected) => {
                 assert_eq!((r.status, r.body.as_str()), (200, "upstream"), "{what}: {r:?}");
                 assert_eq!(got.as_ref(), Some(&expected), "{what}");
-                reached += 1;
+                *n += 1;
                 eprintln!("{what:<44} -> 200, upstream saw {:?} {:?}", expected.principal, expected.user_id);
             }
             Err((code, message)) => {
@@ -134,8 +116,10 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
             path: path.to_owned(),
             principal: Some(principal.to_owned()),
             user_id: user.map(str::to_owned),
-            exp: None,
-            upgrade: None,
+            // The one app has no api_key: the header is empty, so NGINX sends none.
+            api_key: None,
+            encoding: Some("plain".to_owned()),
+            ..Seen::default()
         })
     };
     let jwt = |token: &'static str| [("stream-auth-type", "jwt"), ("Authorization", token)];
@@ -150,8 +134,8 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     check("jwt auth type, no token", &front, "/channels", &[("stream-auth-type", "jwt")], Err((5, "missing token")));
     check("no credentials", &front, "/channels", &[], Err((5, "missing stream-auth-type")));
     check("dev token (not allowed)", &front, "/channels", &jwt(dev_s), Err((5, "development tokens not allowed")));
-    let spoof = [("stream-auth-type", "anonymous"), ("X-Stream-User-Id", "admin"), ("X-Stream-Principal", "server")];
-    check("anonymous, spoofing X-Stream-User-Id", &front, "/feed", &spoof, seen_as("/feed", "anonymous", None));
+    let anonymous = [("stream-auth-type", "anonymous")];
+    check("anonymous", &front, "/feed", &anonymous, seen_as("/feed", "anonymous", None));
     check("WebSocket connect, token in the query", &front, &ws, &[], seen_as(&ws, "user", Some("john")));
     let forged = format!("/connect?authorization={tampered_s}&stream-auth-type=jwt");
     let own_uri = [("X-Forwarded-Uri", "/connect?stream-auth-type=anonymous")];
@@ -159,7 +143,9 @@ fn behind_nginx_only_valid_credentials_reach_the_upstream() {
     let spaced = leak(user_token("admin ", Some(now() + 600)));
     let message = "user id cannot be forwarded in a header unchanged";
     check("user id \"admin \" (read as admin)", &front, "/channels", &jwt(spaced), Err((5, message)));
-    let anonymous = [("stream-auth-type", "anonymous")];
+    // The README's unchecked location: nothing of the client's identity headers passes.
+    let public = Ok(Seen { path: "/public/x".to_owned(), ..Seen::default() });
+    check("/public/ (not checked), no credentials", &front, "/public/x", &[], public);
     check("anonymous, --deny-anonymous", &strict_front, "/feed", &anonymous, Err((5, "anonymous access denied")));
     check(
         "valid user token, --deny-anonymous",
@@ -196,18 +182,15 @@ fn behind_nginx_a_fleet_picks_the_app_by_api_key_and_shares_revocations() {
     let config = two_apps(&dir, &redis_section(&redis, ""));
     let one = Authz::start_with(&["--config", &config, "--admin", "127.0.0.1:0", "--metrics", "127.0.0.1:0"], &[]);
     let two = Authz::start_with(&["--config", &config, "--metrics", "127.0.0.1:0"], &[]);
-    let (upstream, seen) = upstream();
-    let port = free_port();
-    let pool = format!("upstream stackjwt_authz {{ server {}; server {}; }}\n", one.addr, two.addr);
-    let site = SITE.replace("NGINX_PORT", &port.to_string()).replace("AUTHZ", "stackjwt_authz");
-    let mut nginx =
-        start_nginx(&bin, "", false, &(UPGRADE_MAP.to_owned() + &pool + &site.replace("UPSTREAM", &upstream)));
-    let front = format!("127.0.0.1:{port}");
-    wait_for(&front, &mut nginx);
+    let (_nginx, front, seen) = start_site(&bin, &[&one.addr, &two.addr]);
 
     let iat = now() - 10;
     let (john, k2_john) = (user(SECRET_A, "john", Some(iat)), user(SECRET_2, "john", Some(iat)));
-    let as_app = |path: &str, token: &str| get(&front, path, &[("stream-auth-type", "jwt"), ("Authorization", token)]);
+    let as_app = |path: &str, token: &str| {
+        let headers: Vec<(&str, &str)> =
+            [("stream-auth-type", "jwt"), ("Authorization", token)].into_iter().chain(SPOOF).collect();
+        get(&front, path, &headers)
+    };
     let unknown = "api_key missing or not one of this server's apps";
     // Twice each: once through each instance.
     for _ in 0..2 {
@@ -222,7 +205,16 @@ fn behind_nginx_a_fleet_picks_the_app_by_api_key_and_shares_revocations() {
     assert!(head.starts_with("HTTP/1.1 101 ") && frame == b"\x81\x05hello", "{head}");
     let reached: Vec<Seen> = seen.lock().unwrap().clone();
     assert_eq!(reached.len(), 5, "4 allowed requests and the upgrade: {reached:?}");
-    assert!(reached.iter().all(|s| s.user_id.as_deref() == Some("john")));
+    assert!(reached.iter().all(|s| s.user_id.as_deref() == Some("john") && s.encoding.as_deref() == Some("plain")));
+    // The app that verified reaches the upstream (never the client's own X-Stream-Api-Key).
+    let apps: Vec<_> = reached.iter().map(|s| s.api_key.as_deref().unwrap()).collect();
+    assert_eq!(apps, ["k1", "k2", "k1", "k2", "k2"]);
+    // An api_key after '#': NGINX's $args and the upstream see none, $request_uri keeps it.
+    let r = as_app("/channels?y=1#&api_key=k2", &k2_john);
+    assert_eq!((r.status, r.json()["code"].as_i64()), (400, Some(4)), "{r:?}");
+    assert_eq!(r.json()["message"], "forwarded uri has a fragment (#)");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(seen.lock().unwrap().len(), 5, "a fragment's api_key reached the upstream");
     for s in [&one, &two] {
         let page = get(s.metrics.as_ref().unwrap(), "/metrics", &[]).body;
         assert!(
@@ -245,4 +237,40 @@ fn behind_nginx_a_fleet_picks_the_app_by_api_key_and_shares_revocations() {
         assert_eq!(as_app("/channels?api_key=k2", &k2_john).status, 200, "k2's john is another user");
     }
     eprintln!("john revoked in k1 on one instance -> 401 through NGINX within {took:?}, k2's john still 200");
+}
+
+/// The README's NGINX configuration gives every answer of the check back as Stream's JSON:
+/// the 503 of a stale mirror (which `auth_request` alone turns into an HTML 500), and a 503 to
+/// retry when no check answers at all.
+#[test]
+fn behind_nginx_outages_are_answered_in_streams_json() {
+    let Some(bin) = nginx_or_skip() else { return };
+    let Some(redis) = Redis::start() else { return };
+    let dir = Dir::new("nginx-stale");
+    let config = two_apps(&dir, &redis_section(&redis, "max_staleness = 1"));
+    let mut authz = Authz::start_with(&["--config", &config], &[]);
+    let (_nginx, front, seen) = start_site(&bin, &[&authz.addr]);
+    let john = user(SECRET_A, "john", Some(now() - 10));
+    let as_k1 = || get(&front, "/channels?api_key=k1", &[("stream-auth-type", "jwt"), ("Authorization", &john)]);
+    assert_eq!(as_k1().status, 200);
+    common::signal(redis.child.id(), "STOP");
+    eventually(Duration::from_secs(5), "503 once stale", || as_k1().status == 503);
+    let r = as_k1();
+    assert_eq!(r.header("content-type"), Some("application/json"), "{r:?}");
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"code": -1, "message": "revocations unavailable, retry", "StatusCode": 503})
+    );
+    eprintln!("Redis stopped past max_staleness -> {} {}", r.status, r.body);
+    common::signal(redis.child.id(), "CONT");
+    eventually(Duration::from_secs(10), "served again", || as_k1().status == 200);
+    // No check answers: a 503 to retry, in Stream's shape, and nothing reaches the app.
+    let before = seen.lock().unwrap().len();
+    authz.terminate();
+    let _ = authz.child.wait();
+    let r = as_k1();
+    assert_eq!((r.status, r.json()["code"].as_i64()), (503, Some(-1)), "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(seen.lock().unwrap().len(), before);
+    eprintln!("stackjwt-authz down -> {} {}", r.status, r.body);
 }

@@ -18,7 +18,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use proxy::{Nginx, Seen, find_nginx, free_port, start_nginx, upstream, wait_for, websocket};
+use proxy::{Nginx, Seen, fill, find_nginx, free_port, readme_nginx, start_nginx, upstream, wait_for, websocket};
 use stackjwt::{Algorithm, Key, dev_token};
 
 const SECRET: &str = "the module's test secret, 32 bytes+";
@@ -317,6 +317,12 @@ fn nginx_t_says_what_is_wrong() {
         ("stackjwt on;".to_owned(), "needs \"stackjwt_secret_file\""),
         (format!("stackjwt_secret_file {0}; stackjwt_secret_file {0};", good.display()), "is duplicate"),
         (format!("stackjwt_secret_file {}; stackjwt_alg hs512; stackjwt_weak_secret on;", short.display()), ""),
+        // Relative: from the configuration's directory, not from NGINX's working directory.
+        ("stackjwt_secret_file good;".to_owned(), ""),
+        (
+            "stackjwt_secret_file missing;".to_owned(),
+            &*Box::leak(format!("cannot read \"{}/missing\"", dir.display()).into_boxed_str()),
+        ),
     ];
     for (directives, says) in cases {
         let conf = dir.join("nginx.conf");
@@ -439,5 +445,51 @@ fn hostile_values_never_crash_a_worker() {
     let log = std::fs::read_to_string(s.nginx.dir.join("error.log")).unwrap();
     assert!(!log.contains("exited on signal"), "a worker crashed:\n{log}");
     assert_eq!(get(&s.front, "/", &[("stream-auth-type", "jwt"), ("Authorization", &valid)]).0, 200);
+    std::fs::remove_file(secret).unwrap();
+}
+
+/// The README's configuration, as it stands there: every location answers, and a client's
+/// own identity headers never reach the app (set or cleared at server level, inherited by
+/// every location).
+#[test]
+fn the_readmes_configuration_passes_no_identity_of_the_clients() {
+    let Some((bin, module)) = module() else { return };
+    let secret = secret_file("readme", SECRET);
+    let (upstream, seen) = upstream();
+    let port = free_port();
+    let conf = fill(
+        &readme_nginx("stackjwt on;"),
+        &[
+            ("listen 8000;", &format!("listen 127.0.0.1:{port};")),
+            ("server 127.0.0.1:3000;", &format!("server {upstream};")),
+            ("/run/secrets/stream-api-secret", secret.to_str().unwrap()),
+        ],
+    );
+    let load =
+        fill(&readme_nginx("load_module"), &[("modules/libngx_http_stackjwt_module.so", module.to_str().unwrap())]);
+    let mut nginx = start_nginx(&bin, &load, false, &conf);
+    let front = format!("127.0.0.1:{port}");
+    wait_for(&front, &mut nginx);
+    let spoof = [("X-Stream-User-Id", "admin"), ("X-Stream-Principal", "server")];
+    let valid = token(SECRET, "john", Some(now() + 600));
+    let with = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        extra.iter().chain(&spoof).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    };
+    for (path, headers, principal, user) in [
+        ("/channels", with(&[("stream-auth-type", "jwt"), ("Authorization", &valid)]), Some("user"), Some("john")),
+        ("/channels", with(&[("stream-auth-type", "anonymous")]), Some("anonymous"), None),
+        ("/public/x", with(&[]), None, None),
+        ("/public/x", with(&[("stream-auth-type", "jwt"), ("Authorization", &valid)]), None, None),
+    ] {
+        let before = seen.lock().unwrap().len();
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (status, _, body) = get(&front, path, &headers);
+        assert_eq!((status, body.as_str()), (200, "upstream"), "{path}");
+        let got = seen.lock().unwrap()[before].clone();
+        assert_eq!((got.principal.as_deref(), got.user_id.as_deref()), (principal, user), "{path}: {got:?}");
+        eprintln!("{path:<10} -> upstream saw {:?} {:?}", got.principal, got.user_id);
+    }
+    let (status, _, _) = get(&front, "/channels", &[("stream-auth-type", "jwt"), ("Authorization", "bad")]);
+    assert_eq!(status, 401);
     std::fs::remove_file(secret).unwrap();
 }

@@ -10,12 +10,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// One request the upstream received: its path and the two identity headers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One request the upstream received: its path and the identity headers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Seen {
     pub path: String,
     pub user_id: Option<String>,
     pub principal: Option<String>,
+    /// `X-Stream-Api-Key`.
+    pub api_key: Option<String>,
+    /// `X-Stream-User-Id-Encoding`.
+    pub encoding: Option<String>,
     /// `X-Stream-Exp`, where the configuration sets it.
     pub exp: Option<String>,
     /// The `Upgrade` header, when the request asked to switch protocols.
@@ -36,6 +40,7 @@ pub fn upstream() -> (String, Arc<Mutex<Vec<Seen>>>) {
             reader.read_line(&mut line).unwrap();
             let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
             let (mut user_id, mut principal, mut exp, mut upgrade) = (None, None, None, None);
+            let (mut api_key, mut encoding) = (None, None);
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
@@ -47,13 +52,15 @@ pub fn upstream() -> (String, Arc<Mutex<Vec<Seen>>>) {
                         "x-stream-user-id" => user_id = v,
                         "x-stream-principal" => principal = v,
                         "x-stream-exp" => exp = v,
+                        "x-stream-api-key" => api_key = v,
+                        "x-stream-user-id-encoding" => encoding = v,
                         "upgrade" => upgrade = v,
                         _ => {}
                     }
                 }
             }
             let switch = upgrade.as_deref().is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
-            log.lock().unwrap().push(Seen { path, user_id, principal, exp, upgrade });
+            log.lock().unwrap().push(Seen { path, user_id, principal, api_key, encoding, exp, upgrade });
             if switch {
                 // A WebSocket server's answer (the accept key is not checked by this client),
                 // then one frame's worth of bytes on the switched connection.
@@ -176,4 +183,27 @@ pub fn websocket(addr: &str, path: &str) -> (String, Vec<u8>) {
         }
     }
     (head, rest)
+}
+
+/// The README's `nginx` code block that contains `marker` (there must be exactly one).
+pub fn readme_nginx(marker: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let blocks: Vec<&str> = readme
+        .split("```nginx\n")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("\n```").map(|(block, _)| block))
+        .filter(|block| block.contains(marker))
+        .collect();
+    assert_eq!(blocks.len(), 1, "one README nginx block with {marker:?}");
+    blocks[0].to_owned()
+}
+
+/// `text` with each `(from, to)` replaced; each `from` must occur (the README still says it).
+pub fn fill(text: &str, replacements: &[(&str, &str)]) -> String {
+    let mut out = text.to_owned();
+    for (from, to) in replacements {
+        assert!(out.contains(from), "{from:?} is no longer in the README's configuration:\n{text}");
+        out = out.replace(from, to);
+    }
+    out
 }

@@ -41,11 +41,11 @@ mod sealed {
 /// The owned caller of a verified request.
 fn owned(verified: (stackjwt::Principal<'_>, Option<Claims<'_>>)) -> Caller {
     let (principal, claims) = verified;
-    let exp = claims.and_then(|c| c.exp());
+    let (exp, iat) = (claims.and_then(|c| c.exp()), claims.and_then(|c| c.iat()));
     match principal {
-        stackjwt::Principal::User(id) => Caller::User { id: id.to_owned(), exp },
-        stackjwt::Principal::Server => Caller::Server { exp },
-        stackjwt::Principal::Dev(id) => Caller::Dev { id: id.to_owned(), exp },
+        stackjwt::Principal::User(id) => Caller::User { id: id.to_owned(), exp, iat },
+        stackjwt::Principal::Server => Caller::Server { exp, iat },
+        stackjwt::Principal::Dev(id) => Caller::Dev { id: id.to_owned(), exp, iat },
         stackjwt::Principal::Anonymous => Caller::Anonymous,
     }
 }
@@ -366,7 +366,7 @@ fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
 
 /// Who a checked request comes from: the owned form of [`stackjwt::Principal`] (named apart
 /// from it, so that both crates' names import side by side), with the
-/// token's `exp`. The [`StreamAuthLayer`](crate::StreamAuthLayer) puts it into the request's
+/// token's `exp` and `iat`. The [`StreamAuthLayer`](crate::StreamAuthLayer) puts it into the request's
 /// extensions; handlers take it as an extractor.
 ///
 /// A user id is any non-empty JSON string the token's signer chose. Before you copy one into
@@ -381,11 +381,15 @@ pub enum Caller {
         id: String,
         /// The `exp` claim, if the token has one.
         exp: Option<u64>,
+        /// The `iat` claim, if the token has one.
+        iat: Option<u64>,
     },
     /// The app's backend, by a server token.
     Server {
         /// The `exp` claim, if the token has one.
         exp: Option<u64>,
+        /// The `iat` claim, if the token has one.
+        iat: Option<u64>,
     },
     /// A user by a development token (only when allowed).
     Dev {
@@ -393,6 +397,8 @@ pub enum Caller {
         id: String,
         /// The `exp` claim, if the token has one.
         exp: Option<u64>,
+        /// The `iat` claim, if the token has one.
+        iat: Option<u64>,
     },
     /// An anonymous caller (no token).
     Anonymous,
@@ -423,7 +429,16 @@ impl Caller {
     #[must_use]
     pub const fn exp(&self) -> Option<u64> {
         match self {
-            Self::User { exp, .. } | Self::Server { exp } | Self::Dev { exp, .. } => *exp,
+            Self::User { exp, .. } | Self::Server { exp, .. } | Self::Dev { exp, .. } => *exp,
+            Self::Anonymous => None,
+        }
+    }
+
+    /// The token's `iat`, if it has one.
+    #[must_use]
+    pub const fn iat(&self) -> Option<u64> {
+        match self {
+            Self::User { iat, .. } | Self::Server { iat, .. } | Self::Dev { iat, .. } => *iat,
             Self::Anonymous => None,
         }
     }

@@ -334,27 +334,18 @@ impl Authz {
         &self.freshness
     }
 
-    /// Whether the revocations of the app with this `api_key` (`""` for an app without one)
-    /// cannot be trusted: a source is configured, and it has not answered for longer than
-    /// allowed, or has not yet been read in full for this app.
+    /// The revocation mirror of a served app (`""` for an app without an `api_key`), `None`
+    /// for an app not served (any more): what a source's reader writes to.
     #[must_use]
-    pub fn is_stale(&self, api_key: &str) -> bool {
-        let loaded = || {
-            let mirrors = self.mirrors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            mirrors.get(api_key).is_some_and(|m| m.is_loaded())
-        };
-        self.freshness.has_source() && (self.freshness.is_stale() || !loaded())
+    pub fn served_mirror(&self, api_key: &str) -> Option<Arc<RevocationMirror>> {
+        let mirrors = self.mirrors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        mirrors.get(api_key).map(Arc::clone)
     }
 
-    /// [`is_stale`](Self::is_stale) for an app being served (no lock).
+    /// Whether an app's revocations cannot be trusted: a source is configured, and it has not
+    /// answered for longer than allowed, or has not been read in full for this app.
     fn app_is_stale(&self, app: &App) -> bool {
         self.freshness.has_source() && (self.freshness.is_stale() || !app.mirror.is_loaded())
-    }
-
-    /// The `api_key`s of the apps being served (`""` for an app without one).
-    #[must_use]
-    pub fn api_keys(&self) -> Vec<String> {
-        self.live.load().apps.iter().map(|a| a.api_key.clone().unwrap_or_default()).collect()
     }
 
     /// The counters, for the metrics endpoint.
@@ -389,16 +380,6 @@ impl Authz {
         self.metrics.render(&[stale, mirrored])
     }
 
-    /// The app `api_key` names, as [`check`](Self::check) selects it (`""` for a server of
-    /// one unnamed app).
-    ///
-    /// # Errors
-    /// [`Refusal::UnknownApiKey`].
-    pub fn select(&self, api_key: Option<&str>) -> Result<String, Refusal> {
-        let live = self.live.load();
-        select(&live.apps, api_key).map(|app| app.api_key.clone().unwrap_or_default())
-    }
-
     /// Checks the credential headers of a request for the app `api_key` names (as
     /// [`check`](Self::check) selects it), with every rule of [`check`](Self::check)
     /// (staleness included, whatever `unavailable` says: this is for writes), and returns
@@ -409,6 +390,7 @@ impl Authz {
     pub fn check_headers(&self, api_key: Option<&str>, headers: &HeaderMap) -> Result<(String, Caller), Refusal> {
         let live = self.live.load();
         let app = select(&live.apps, api_key)?;
+        allowed(&live, app, headers)?;
         let caller = app.auth.check(&Credentials::from_headers(headers)?)?;
         if caller != Caller::Anonymous && self.app_is_stale(app) {
             return Err(Refusal::RevocationsUnavailable);
@@ -642,7 +624,9 @@ where
 /// reads it.
 async fn refuse_busy(mut stream: tokio::net::TcpStream) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 68\r\n\r\n{\"code\":-1,\"message\":\"too many connections, retry\",\"StatusCode\":503}";
+    const BUSY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\n\
+        x-stream-error: {\"code\":-1,\"message\":\"too many connections, retry\",\"StatusCode\":503}\r\ncontent-length: 68\r\n\r\n\
+        {\"code\":-1,\"message\":\"too many connections, retry\",\"StatusCode\":503}";
     if stream.write_all(BUSY).await.is_err() || stream.shutdown().await.is_err() {
         return;
     }

@@ -232,7 +232,7 @@ mod tests {
     fn outcomes_are_counted_by_principal_and_code_and_time() {
         let metrics = Metrics::default();
         let m = metrics.app("k1");
-        let user = Caller::User { id: "u".into(), exp: None };
+        let user = Caller::User { id: "u".into(), exp: None, iat: None };
         let user = Ok(&user);
         m.record(user, Duration::from_nanos(800));
         m.record(user, Duration::from_nanos(3_000));

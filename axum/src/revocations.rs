@@ -2,7 +2,7 @@
 //! cutoffs and its app-wide cutoff, read by every check without a lock.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
 use arc_swap::ArcSwap;
 use rpds::HashTrieMapSync;
@@ -43,7 +43,15 @@ pub struct RevocationMirror {
     loaded: AtomicBool,
     /// Held while a change is read from the source and applied, so that a value read
     /// earlier is never applied over one read later.
-    pub(crate) applying: tokio::sync::Mutex<()>,
+    pub(crate) applying: tokio::sync::Mutex<Applying>,
+}
+
+/// What the [`RevocationMirror::applying`] lock guards.
+#[derive(Debug, Default)]
+pub(crate) struct Applying {
+    /// While a full read runs: the users whose entries were applied since it began (their
+    /// values, read after it began, win over the read's).
+    pub(crate) changed: Option<Vec<String>>,
 }
 
 impl Default for RevocationMirror {
@@ -52,7 +60,7 @@ impl Default for RevocationMirror {
             users: ArcSwap::from_pointee(UserCutoffs::new_sync()),
             cutoff: AtomicU64::new(0),
             loaded: AtomicBool::new(false),
-            applying: tokio::sync::Mutex::new(()),
+            applying: tokio::sync::Mutex::new(Applying::default()),
         }
     }
 }
@@ -99,15 +107,22 @@ impl RevocationMirror {
     pub(crate) fn replace_map(&self, users: UserCutoffs, cutoff: Option<u64>) -> Arc<UserCutoffs> {
         let old = self.users.swap(Arc::new(users));
         self.set_cutoff(cutoff);
-        self.loaded.store(true, Relaxed);
+        // Release: a check that sees it loaded sees the map and cutoff stored before.
+        self.loaded.store(true, Release);
         old
+    }
+
+    /// Counts the mirror as not loaded (its source could not be read): its app is stale
+    /// until the next full read.
+    pub(crate) fn unload(&self) {
+        self.loaded.store(false, Release);
     }
 
     /// Whether a full read of the source has filled it: until then, it may lack revocations
     /// the source holds.
     #[must_use]
     pub fn is_loaded(&self) -> bool {
-        self.loaded.load(Relaxed)
+        self.loaded.load(Acquire)
     }
 
     /// How many users have a cutoff.

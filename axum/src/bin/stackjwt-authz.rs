@@ -55,10 +55,15 @@ fn writer(config: &Config) -> Result<Option<Writer>, String> {
 /// What a reload cannot change: the listeners, and their connection limits.
 type Fixed = (std::net::SocketAddr, Option<std::net::SocketAddr>, Option<std::net::SocketAddr>, authz::Limits);
 
-/// SIGHUP, listened for from the start (before the wait for Redis), so that a hangup never
-/// ends the process; `None` where there is no such signal.
+/// SIGHUP, listened for from the process' start, so that a hangup never ends it.
 #[cfg(unix)]
-fn hangups() -> Option<tokio::signal::unix::Signal> {
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = ();
+
+/// SIGHUP, listened for from now on; `None` where it cannot be.
+#[cfg(unix)]
+fn hangups() -> Hangups {
     use tokio::signal::unix::{SignalKind, signal};
     let hangups = signal(SignalKind::hangup());
     if hangups.is_err() {
@@ -92,13 +97,14 @@ async fn reload_on_hangup(
                 if let Some(admin) = &admin {
                     admin.set_redis(writer);
                 }
+                // The apps first, then what the mirror follows: it writes only to served apps.
+                let next = plan(&config);
+                authz.reload(config.settings);
                 plan_tx.send_if_modified(|p| {
-                    let next = plan(&config);
                     let changed = *p != next;
                     *p = next;
                     changed
                 });
-                authz.reload(config.settings);
                 authz.metrics().count(Event::ReloadOk);
                 tracing::info!(apps = config.api_keys.len().max(1), "configuration reloaded");
             }
@@ -110,7 +116,7 @@ async fn reload_on_hangup(
     }
 }
 
-async fn run(flags: Flags, config: Config) -> std::io::Result<()> {
+async fn run(flags: Flags, config: Config, hangups: Hangups) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.listen).await?;
     let metrics_listener = match config.metrics {
         Some(addr) => Some(TcpListener::bind(addr).await?),
@@ -122,8 +128,6 @@ async fn run(flags: Flags, config: Config) -> std::io::Result<()> {
     };
     let limits = config.limits;
     let first = (config.listen, config.admin, config.metrics, limits);
-    #[cfg(unix)]
-    let hangups = hangups();
     let writer = writer(&config).map_err(std::io::Error::other)?;
     let (plan_tx, plan_rx) = watch::channel(plan(&config));
     let max_staleness = config.redis.as_ref().map(|r| r.max_staleness);
@@ -164,7 +168,7 @@ async fn run(flags: Flags, config: Config) -> std::io::Result<()> {
         tokio::spawn(reload_on_hangup(hangups, flags, first, Arc::clone(&authz), admin_api, plan_tx));
     }
     #[cfg(not(unix))]
-    let _ = (flags, admin_api, plan_tx);
+    let _ = (flags, admin_api, plan_tx, hangups);
     tracing::info!(listen = %first.0, "serving");
     tokio::spawn(async move {
         terminated().await;
@@ -198,19 +202,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let config = match config::load(&flags) {
-        Ok(config) => config,
-        Err(msg) => {
-            eprintln!("error: {msg} (see stackjwt-authz --help)");
-            return ExitCode::from(2);
-        }
-    };
-    if flags.check {
-        let file = flags.config.as_deref().map_or_else(String::new, |p| p.display().to_string());
-        let redis = config.redis.as_ref().map_or("no Redis".to_owned(), |r| config::redact(&r.url));
-        println!("{file}: good ({} apps, {redis}, checks on {})", config.api_keys.len().max(1), config.listen);
-        return ExitCode::SUCCESS;
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -218,11 +209,30 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(flags, config)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+    runtime.block_on(async move {
+        #[cfg(unix)]
+        let hangups = hangups();
+        #[cfg(not(unix))]
+        let hangups = ();
+        let config = match config::load(&flags) {
+            Ok(config) => config,
+            Err(msg) => {
+                eprintln!("error: {msg} (see stackjwt-authz --help)");
+                return ExitCode::from(2);
+            }
+        };
+        if flags.check {
+            let file = flags.config.as_deref().map_or_else(String::new, |p| p.display().to_string());
+            let redis = config.redis.as_ref().map_or("no Redis".to_owned(), |r| config::redact(&r.url));
+            println!("{file}: good ({} apps, {redis}, checks on {})", config.api_keys.len().max(1), config.listen);
+            return ExitCode::SUCCESS;
         }
-    }
+        match run(flags, config, hangups).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }

@@ -8,12 +8,13 @@
 //! `null` to clear. A body with neither `user_id` nor `scope`, or both, is refused: a
 //! `user_id` a backend left `undefined` must not clear the app-wide cutoff.
 //!
-//! The caller is checked with every rule the check listener applies (a stale mirror is a 503),
-//! after the app-wide cutoff has been read again from Redis, so a revoked server token cannot
-//! clear its own revocation. With Redis, the change is written and published (every
-//! instance's mirror follows), and the answer waits for Redis' acknowledgement; the change is
-//! then read back from Redis into this instance's mirror. Without Redis, it changes this
-//! instance's memory only.
+//! The body is read first (64 KiB within 10 s). The caller is then checked with every rule the
+//! check listener applies (a stale mirror is a 503, an app not allowed here a 403), and again
+//! inside Redis as the change is written: one script checks the token's `iat` against the
+//! app-wide cutoff Redis holds at that moment, then writes and publishes, so a revoked server
+//! token cannot clear its own revocation however far behind this instance's mirror is. The
+//! answer waits for Redis; the change is then read back from Redis into this instance's
+//! mirror. Without Redis, it changes this instance's memory only.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,7 +24,7 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use serde::Deserialize;
 
-use super::redis::{Change, Writer};
+use super::redis::{Change, Writer, Written};
 use super::time::rfc3339_seconds;
 use crate::authz::{Authz, refusal_response};
 use crate::credentials::api_key;
@@ -31,6 +32,8 @@ use crate::{Caller, Refusal};
 
 /// The largest request body read.
 const MAX_BODY: usize = 64 * 1024;
+/// Time a caller has to send the body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How far past this instance's clock a cutoff may lie (another instance's clock may be
 /// ahead); a later one would refuse tokens not yet minted, for ever.
 pub const FUTURE_SLACK_SECS: u64 = 60;
@@ -96,29 +99,24 @@ impl Admin {
             r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
             return r;
         }
-        let key = match api_key(request.uri().query().unwrap_or("")) {
+        // The body first (within a deadline): the caller is checked just before the write, not
+        // before a body that may take its time.
+        let (parts, body) = request.into_parts();
+        let bytes = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await {
+            Ok(Ok(body)) => body.to_bytes(),
+            Ok(Err(_)) => return answer(StatusCode::PAYLOAD_TOO_LARGE, 4, "the body is larger than 64 KiB"),
+            Err(_) => return answer(StatusCode::REQUEST_TIMEOUT, 4, "the body did not arrive within 10 s"),
+        };
+        let key = match api_key(parts.uri.query().unwrap_or("")) {
             Ok(key) => key.map(std::borrow::Cow::into_owned),
             Err(refusal) => return refusal_response(refusal),
         };
-        let app = match self.authz.select(key.as_deref()) {
-            Ok(app) => app,
+        // Only the app's backend may revoke: a server token of the app the api_key names,
+        // checked with every rule of the check listener (a stale mirror is a 503).
+        let (app, caller) = match self.authz.check_headers(key.as_deref(), &parts.headers) {
+            Ok(found) => found,
             Err(refusal) => return refusal_response(refusal),
         };
-        let writer = self.redis.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        // The app-wide cutoff as Redis holds it now, not as the mirror last heard it: a
-        // server token it revokes must not get through a mirror that is behind.
-        if let Some(writer) = &writer
-            && let Err(e) = writer.refresh(&self.authz, &app, None).await
-        {
-            tracing::warn!(error = %e, "admin: the app-wide cutoff could not be read from Redis");
-            return answer(StatusCode::SERVICE_UNAVAILABLE, -1, "Redis did not answer, retry");
-        }
-        // Only the app's backend may revoke: a server token of the app the api_key names.
-        let (app, caller) =
-            match self.authz.check_headers(Some(app.as_str()).filter(|a| !a.is_empty()), request.headers()) {
-                Ok(found) => found,
-                Err(refusal) => return refusal_response(refusal),
-            };
         match caller {
             Caller::Server { .. } => {}
             Caller::Anonymous => return refusal_response(Refusal::AnonymousDenied),
@@ -126,10 +124,6 @@ impl Admin {
                 return answer(StatusCode::FORBIDDEN, 17, "revoking tokens needs a server token");
             }
         }
-        let bytes = match Limited::new(request.into_body(), MAX_BODY).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(_) => return answer(StatusCode::PAYLOAD_TOO_LARGE, 4, "the body is larger than 64 KiB"),
-        };
         let body: Body = match serde_json::from_slice(&bytes) {
             Ok(body) => body,
             Err(e) => return answer(StatusCode::BAD_REQUEST, 4, &format!("{FORMS}: {e}")),
@@ -178,11 +172,24 @@ impl Admin {
             return answer(StatusCode::BAD_REQUEST, 4, &message);
         }
         let change = Change { api_key: &app, user_id: user_id.as_deref(), before };
+        let writer = self.redis.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         match writer {
             Some(writer) => {
-                if let Err(e) = writer.write(&change).await {
-                    tracing::warn!(error = %e, "admin: the revocation was not written to Redis");
-                    return answer(StatusCode::SERVICE_UNAVAILABLE, -1, "Redis did not take the revocation, retry");
+                // The caller's token is checked again inside Redis, against the app-wide
+                // cutoff Redis holds as it writes: a server token that cutoff revokes changes
+                // nothing, however far behind this instance's mirror is.
+                match writer.write(&change, caller.iat().unwrap_or(0)).await {
+                    Ok(Written::Done) => {}
+                    Ok(Written::CallerRevoked) => {
+                        if let Err(e) = writer.refresh(&self.authz, &app, None).await {
+                            tracing::warn!(error = %e, "admin: the app-wide cutoff was not read back");
+                        }
+                        return refusal_response(Refusal::Token(stackjwt::Error::Revoked));
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "admin: the revocation was not written to Redis");
+                        return answer(StatusCode::SERVICE_UNAVAILABLE, -1, "Redis did not take the revocation, retry");
+                    }
                 }
                 // Read back, as the mirror reads an announced change: never the request's value
                 // over a later change this instance has already heard of. (The other instances,

@@ -444,10 +444,32 @@ fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> String {
     format!("{}:{at} {}", path.display(), redact(&message))
 }
 
-/// `text` with the password of every URL in it (`scheme://user:PASSWORD@host`) replaced by
-/// `***`.
+/// `text` with the password of every URL in it (`scheme://user:PASSWORD@host`, and a query's
+/// `pass=` or `password=`, as `redis+unix://` URLs carry it) replaced by `***`.
 #[must_use]
 pub fn redact(text: &str) -> String {
+    let text = redact_userinfo(text);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find(['?', '&']) {
+        let (head, tail) = rest.split_at(i.saturating_add(1));
+        out.push_str(head);
+        rest = tail;
+        for name in ["pass=", "password="] {
+            if let Some(value) = rest.strip_prefix(name) {
+                out.push_str(name);
+                out.push_str("***");
+                let end = value.find(['&', '"', '\'', '`', ' ', '#']).unwrap_or(value.len());
+                rest = value.get(end..).unwrap_or("");
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// [`redact`]'s `user:PASSWORD@` part.
+fn redact_userinfo(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(i) = rest.find("://") {
@@ -614,6 +636,9 @@ mod tests {
             ("redis://a:b@c@h/x", "redis://a:***@h/x"),
             ("no url here", "no url here"),
             ("trailing ://", "trailing ://"),
+            ("redis+unix:///run/redis.sock?db=1&pass=s3cret", "redis+unix:///run/redis.sock?db=1&pass=***"),
+            ("redis+unix:///r.sock?password=s3cret&db=1 next", "redis+unix:///r.sock?password=***&db=1 next"),
+            ("a?b&c", "a?b&c"),
         ] {
             assert_eq!(redact(text), want, "{text}");
         }

@@ -128,12 +128,17 @@ struct Retry {
     failing: bool,
 }
 
-/// A full read under way: every app's per-user cutoffs, in the plan's order.
-type FullRead<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Vec<UserCutoffs>, String>> + Send + 'a>>;
+/// A full read under way: every app's per-user cutoffs (`None` for an app whose keys could not
+/// be read), in the plan's order.
+type FullRead<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Vec<Option<UserCutoffs>>, String>> + Send + 'a>>;
 
 /// One connection's life: connect, subscribe, read everything, then follow the channel until
 /// something fails. Full reads run beside the channel: a change announced while one runs is
-/// applied at once, and again over the read's result when it is installed.
+/// applied at once, and kept over the read's result when it is installed.
+///
+/// Nothing marks the mirrors fresh before this connection's first full read is installed: an
+/// instance that was stale stays stale until it has read everything again, and one whose
+/// full reads keep failing never turns fresh.
 async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state: &mut Retry) -> Result<(), String> {
     let client = redis::Client::open(plan.url.as_str()).map_err(|e| e.to_string())?;
     let mut conn = timed(client.get_multiplexed_async_connection()).await?;
@@ -145,21 +150,24 @@ async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state:
     // Full reads have a connection of their own: a change's read-back never waits behind a
     // page of a million-user hash.
     let reader = timed(client.get_multiplexed_async_connection()).await?;
-    let start_read = || -> FullRead<'_> {
+    let mut installed = false;
+    let start_read = |installed: bool| -> FullRead<'_> {
         let mut conn = reader.clone();
         Box::pin(async move {
+            for key in &plan.api_keys {
+                if let Some(mirror) = authz.served_mirror(key) {
+                    mirror.applying.lock().await.changed = Some(Vec::new());
+                }
+            }
             let mut maps = Vec::with_capacity(plan.api_keys.len());
             for key in &plan.api_keys {
-                maps.push(read_users(authz, &mut conn, key).await?);
+                maps.push(app_level(key, read_users(authz, &mut conn, key, installed).await)?);
             }
             Ok(maps)
         })
     };
-    let mut reading = Some(start_read());
+    let mut reading = Some(start_read(false));
     let mut read_started = tokio::time::Instant::now();
-    // The users whose entries changed while a full read ran, by app.
-    let mut changed: Vec<(String, String)> = Vec::new();
-    let mut first = true;
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut full = every(plan.resync);
     loop {
@@ -168,20 +176,20 @@ async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state:
                 let message = message.ok_or("the subscription was closed")?;
                 let named = message.get_channel_name().strip_prefix("stackjwt:").and_then(|c| c.strip_suffix(":revocations"));
                 let Some(key) = plan.api_keys.iter().find(|k| Some(k.as_str()) == named) else { continue };
-                let user = message.get_payload_bytes();
-                apply(authz, &mut conn, key, user).await?;
-                authz.freshness().mark_ok();
-                if reading.is_some() && let Ok(user) = std::str::from_utf8(user) && !user.is_empty() {
-                    changed.push((key.clone(), user.to_owned()));
+                apply(authz, &mut conn, key, message.get_payload_bytes()).await?;
+                if installed {
+                    authz.freshness().mark_ok();
                 }
             }
             _ = ping.tick() => {
                 timed(redis::cmd("PING").query_async::<()>(&mut conn)).await?;
                 timed(sink.ping::<()>()).await?;
-                authz.freshness().mark_ok();
+                if installed {
+                    authz.freshness().mark_ok();
+                }
             }
             _ = full.tick(), if reading.is_none() => {
-                reading = Some(start_read());
+                reading = Some(start_read(installed));
                 read_started = tokio::time::Instant::now();
             }
             read = async {
@@ -191,12 +199,11 @@ async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state:
                 }
             }, if reading.is_some() => {
                 reading = None;
-                install(authz, &mut conn, &plan.api_keys, read?, &std::mem::take(&mut changed)).await?;
+                install(authz, &mut conn, &plan.api_keys, read?).await?;
                 // Full reads take at most a tenth of the time: a hash so large that one takes
                 // seconds is read less often than `resync` says.
-                let period = plan.resync.max(read_started.elapsed().saturating_mul(10));
-                full = every(period);
-                if std::mem::take(&mut first) {
+                full = every(plan.resync.max(read_started.elapsed().saturating_mul(10)));
+                if !std::mem::replace(&mut installed, true) {
                     ready.send_replace(true);
                     if std::mem::take(&mut state.failing) {
                         tracing::warn!("revocation mirror: reconnected and read again");
@@ -219,21 +226,58 @@ fn every(period: Duration) -> tokio::time::Interval {
 /// A hash field and its value, as Redis holds them.
 type Field = (Vec<u8>, Vec<u8>);
 
-/// Replaces every app's mirror with a full read's result (`maps`, in `api_keys`' order) and
-/// the app-wide cutoff read now. The users in `changed` keep the value the mirror has: it was
-/// read back after their change, which the full read may have missed.
+/// A Redis command's failure: the connection's (the session ends and reconnects), or one
+/// app's keys' (another type than the layout's, say: that app is stale, the others are not).
+#[derive(Debug)]
+enum Failure {
+    Connection(String),
+    App(String),
+}
+
+/// One command under [`COMMAND_TIMEOUT`], its failure sorted.
+async fn command<T>(f: impl Future<Output = redis::RedisResult<T>>) -> Result<T, Failure> {
+    match tokio::time::timeout(COMMAND_TIMEOUT, f).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) if e.code() == Some("WRONGTYPE") || e.kind() == redis::ErrorKind::UnexpectedReturnType => {
+            Err(Failure::App(e.to_string()))
+        }
+        Ok(Err(e)) => Err(Failure::Connection(e.to_string())),
+        Err(_) => Err(Failure::Connection(format!("no answer within {COMMAND_TIMEOUT:?}"))),
+    }
+}
+
+/// An app's outcome: `None` (logged, and the app made stale) when its keys could not be read;
+/// a connection's failure passes on.
+fn app_level<T>(api_key: &str, outcome: Result<T, Failure>) -> Result<Option<T>, String> {
+    match outcome {
+        Ok(value) => Ok(Some(value)),
+        Err(Failure::App(why)) => {
+            tracing::warn!(api_key, error = %why, "revocation mirror: this app's revocations cannot be read (its keys are not the layout's types): its user and server tokens are refused as stale until they can");
+            Ok(None)
+        }
+        Err(Failure::Connection(why)) => Err(why),
+    }
+}
+
+/// Replaces every served app's mirror with a full read's result (`maps`, in `api_keys`'
+/// order) and the app-wide cutoff read now. A user whose entry was applied while the read ran
+/// keeps the mirror's value: it was read back after the change, which the read may have
+/// missed. An app that could not be read is made stale.
 async fn install(
     authz: &Authz,
     conn: &mut MultiplexedConnection,
     api_keys: &[String],
-    maps: Vec<UserCutoffs>,
-    changed: &[(String, String)],
+    maps: Vec<Option<UserCutoffs>>,
 ) -> Result<(), String> {
-    for (key, mut users) in api_keys.iter().zip(maps) {
-        let string = revoked_before_key(key);
-        let mirror = authz.mirror(key);
-        let _applying = mirror.applying.lock().await;
-        for (_, user) in changed.iter().filter(|(k, _)| k == key) {
+    for (key, users) in api_keys.iter().zip(maps) {
+        let Some(mirror) = authz.served_mirror(key) else { continue };
+        let mut applying = mirror.applying.lock().await;
+        let changed = applying.changed.take().unwrap_or_default();
+        let Some(mut users) = users else {
+            mirror.unload();
+            continue;
+        };
+        for user in &changed {
             match stackjwt::Revocations::revoked_before(&*mirror, user) {
                 Some(t) => users.insert_mut(user.clone(), t),
                 None => {
@@ -241,8 +285,13 @@ async fn install(
                 }
             }
         }
-        let cutoff: Option<Vec<u8>> = timed(conn.get(&string)).await?;
+        let string = revoked_before_key(key);
+        let Some(cutoff) = app_level(key, command(conn.get::<_, Option<Vec<u8>>>(&string)).await)? else {
+            mirror.unload();
+            continue;
+        };
         let old = mirror.replace_map(users, cutoff.map(|t| seconds(&string, &t)));
+        drop(applying);
         // Freeing a million entries takes tens of milliseconds: not on the mirror's task,
         // where it would hold up the changes that follow.
         tokio::task::spawn_blocking(move || drop(old));
@@ -253,15 +302,21 @@ async fn install(
 }
 
 /// Reads one app's hash of per-user cutoffs, a page at a time. Each page that comes back
-/// counts as an answer (the mirror stays fresh through a long read).
-async fn read_users(authz: &Authz, conn: &mut MultiplexedConnection, api_key: &str) -> Result<UserCutoffs, String> {
+/// counts as an answer when `fresh` (the connection's first full read is installed), so the
+/// mirror stays fresh through a long read.
+async fn read_users(
+    authz: &Authz,
+    conn: &mut MultiplexedConnection,
+    api_key: &str,
+    fresh: bool,
+) -> Result<UserCutoffs, Failure> {
     let hash = revoked_key(api_key);
     let (start, mut said) = (Instant::now(), Instant::now());
     let mut users = UserCutoffs::new_sync();
     let mut cursor = 0u64;
     loop {
         let (next, page): (u64, Vec<Field>) =
-            timed(redis::cmd("HSCAN").arg(&hash).arg(cursor).arg("COUNT").arg(PAGE).query_async(conn)).await?;
+            command(redis::cmd("HSCAN").arg(&hash).arg(cursor).arg("COUNT").arg(PAGE).query_async(conn)).await?;
         for (i, (id, t)) in page.into_iter().enumerate() {
             // A field that is not UTF-8 names no user a token can carry.
             if let Ok(id) = String::from_utf8(id) {
@@ -272,7 +327,9 @@ async fn read_users(authz: &Authz, conn: &mut MultiplexedConnection, api_key: &s
                 tokio::task::yield_now().await;
             }
         }
-        authz.freshness().mark_ok();
+        if fresh {
+            authz.freshness().mark_ok();
+        }
         cursor = next;
         if cursor == 0 {
             break;
@@ -298,18 +355,28 @@ async fn read_users(authz: &Authz, conn: &mut MultiplexedConnection, api_key: &s
 }
 
 /// Applies one change: the user's entry, or (`user` empty) the app-wide cutoff, read back
-/// from Redis, while no other change of the app is being applied.
+/// from Redis, while no other change of the app is being applied. An app not served is
+/// skipped; one whose keys cannot be read is made stale.
 async fn apply(authz: &Authz, conn: &mut MultiplexedConnection, api_key: &str, user: &[u8]) -> Result<(), String> {
-    let mirror = authz.mirror(api_key);
-    let _applying = mirror.applying.lock().await;
+    let Some(mirror) = authz.served_mirror(api_key) else { return Ok(()) };
+    let mut applying = mirror.applying.lock().await;
     if user.is_empty() {
         let key = revoked_before_key(api_key);
-        let cutoff: Option<Vec<u8>> = timed(conn.get(&key)).await?;
-        mirror.set_cutoff(cutoff.map(|t| seconds(&key, &t)));
+        match app_level(api_key, command(conn.get::<_, Option<Vec<u8>>>(&key)).await)? {
+            Some(cutoff) => mirror.set_cutoff(cutoff.map(|t| seconds(&key, &t))),
+            None => mirror.unload(),
+        }
     } else if let Ok(id) = std::str::from_utf8(user) {
         let key = revoked_key(api_key);
-        let value: Option<Vec<u8>> = timed(conn.hget(&key, user)).await?;
-        mirror.revoke_user(id, value.map(|t| seconds(&key, &t)));
+        match app_level(api_key, command(conn.hget::<_, _, Option<Vec<u8>>>(&key, user)).await)? {
+            Some(value) => {
+                mirror.revoke_user(id, value.map(|t| seconds(&key, &t)));
+                if let Some(changed) = applying.changed.as_mut() {
+                    changed.push(id.to_owned());
+                }
+            }
+            None => mirror.unload(),
+        }
     }
     Ok(())
 }
@@ -379,21 +446,57 @@ impl Writer {
         self.with_connection(|mut conn| async move { apply(authz, &mut conn, api_key, user).await }).await
     }
 
-    /// Writes `change` and announces it, in one transaction (`MULTI`/`EXEC`); done when Redis
-    /// has acknowledged it.
+    /// Writes `change` and announces it, in one script that Redis runs atomically, unless the
+    /// app-wide cutoff Redis holds at that moment revokes the caller's token (issued at
+    /// `caller_iat`; 0 without `iat`): then nothing is written. Done when Redis has answered.
     ///
     /// # Errors
     /// Redis' error, or a timeout.
-    pub async fn write(&self, change: &Change<'_>) -> Result<(), String> {
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        match (change.user_id, change.before) {
-            (Some(user), Some(t)) => pipe.hset(revoked_key(change.api_key), user, t),
-            (Some(user), None) => pipe.hdel(revoked_key(change.api_key), user),
-            (None, Some(t)) => pipe.set(revoked_before_key(change.api_key), t),
-            (None, None) => pipe.del(revoked_before_key(change.api_key)),
+    pub async fn write(&self, change: &Change<'_>, caller_iat: u64) -> Result<Written, String> {
+        let (op, value) = match (change.user_id, change.before) {
+            (Some(_), Some(t)) => ("user_set", t.to_string()),
+            (Some(_), None) => ("user_del", String::new()),
+            (None, Some(t)) => ("app_set", t.to_string()),
+            (None, None) => ("app_del", String::new()),
         };
-        pipe.publish(channel(change.api_key), change.user_id.unwrap_or("")).ignore();
-        self.with_connection(|mut conn| async move { timed(pipe.query_async::<()>(&mut conn)).await }).await
+        let mut eval = redis::cmd("EVAL");
+        eval.arg(WRITE_SCRIPT)
+            .arg(3)
+            .arg(revoked_before_key(change.api_key))
+            .arg(revoked_key(change.api_key))
+            .arg(channel(change.api_key))
+            .arg(caller_iat)
+            .arg(op)
+            .arg(change.user_id.unwrap_or(""))
+            .arg(value);
+        let outcome: String =
+            self.with_connection(|mut conn| async move { timed(eval.query_async(&mut conn)).await }).await?;
+        Ok(if outcome == "revoked" { Written::CallerRevoked } else { Written::Done })
     }
 }
+
+/// What [`Writer::write`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Written and announced.
+    Done,
+    /// Nothing: the app-wide cutoff in Redis revokes the caller's token.
+    CallerRevoked,
+}
+
+/// The admin API's write: the caller's token checked against the app-wide cutoff as Redis
+/// holds it (a value that is not a number revokes everything), then the change and its
+/// announcement, all at once.
+const WRITE_SCRIPT: &str = r"
+local cutoff = redis.call('GET', KEYS[1])
+if cutoff then
+  local c = tonumber(cutoff)
+  if c == nil or tonumber(ARGV[1]) < c then return 'revoked' end
+end
+if ARGV[2] == 'user_set' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+elseif ARGV[2] == 'user_del' then redis.call('HDEL', KEYS[2], ARGV[3])
+elseif ARGV[2] == 'app_set' then redis.call('SET', KEYS[1], ARGV[4])
+else redis.call('DEL', KEYS[1]) end
+redis.call('PUBLISH', KEYS[3], ARGV[3])
+return 'done'
+";

@@ -536,8 +536,7 @@ fn the_admin_api_writes_where_the_reloaded_configuration_says() {
     let r = revoke_user("cid");
     signal(new.child.id(), "CONT");
     assert_eq!((r.status, r.json()["code"].as_i64()), (503, Some(-1)), "{}", r.body);
-    // The app-wide cutoff is read again before the caller is checked: that read is what fails.
-    assert_eq!(r.json()["message"], "Redis did not answer, retry");
+    assert_eq!(r.json()["message"], "Redis did not take the revocation, retry");
     eprintln!("a revocation while Redis is stopped: {} {}", r.status, r.body);
 }
 
@@ -636,6 +635,13 @@ fn the_answer_names_the_app_and_a_deployment_can_pin_it() {
         ],
     );
     assert!(refused(&widen, 403, "api_key not allowed here"), "a header never widens the file's list");
+    // The admin API of a pinned instance takes no other app's server token either.
+    let s = Authz::start_with(&["--config", &config, "--allowed-api-keys", "k1", "--admin", "127.0.0.1:0"], &[]);
+    let admin = s.admin.as_ref().unwrap();
+    let body = |id: &str| format!(r#"{{"user_id":"{id}","revoke_tokens_issued_before":{}}}"#, now());
+    let r = revoke(admin, "k2", &server(SECRET_2, None), &body("jane"));
+    assert!(refused(&r, 403, "api_key not allowed here"), "{r:?}");
+    assert_eq!(revoke(admin, "k1", &server(SECRET_A, None), &body("john")).status, 200);
 }
 
 /// Finding 4: freshness is per app. An app added by a reload while Redis does not answer is
@@ -667,6 +673,29 @@ fn an_app_added_while_redis_is_down_is_stale_until_read() {
     signal(redis.child.id(), "CONT");
     eventually(Duration::from_secs(10), "k2 read", || refused(&check(&s.addr, "k2", &zed), 401, "token revoked"));
     assert_eq!(metric(&s, r#"stackjwt_authz_revocations_stale{app="k2"}"#), 0);
+
+    // Removed by a reload, then added again while Redis does not answer: stale again, not
+    // served from what was read before.
+    std::fs::write(&config, &one_app).unwrap();
+    s.hangup();
+    let unknown = "api_key missing or not one of this server's apps";
+    eventually(Duration::from_secs(5), "k2 removed", || refused(&check(&s.addr, "k2", &zed), 401, unknown));
+    signal(redis.child.id(), "STOP");
+    two_apps(&dir, &redis_section(&redis, "max_staleness = 30"));
+    s.hangup();
+    eventually(Duration::from_secs(5), "k2 added again", || check(&s.addr, "k2", &zed).status == 503);
+    signal(redis.child.id(), "CONT");
+    eventually(Duration::from_secs(10), "k2 read again", || check(&s.addr, "k2", &zed).status == 401);
+
+    // One app's keys of another type: that app is stale, the other is served.
+    redis.cli(&["DEL", "stackjwt:k2:revoked"]);
+    redis.cli(&["SET", "stackjwt:k2:revoked", "not a hash"]);
+    redis.cli(&["PUBLISH", "stackjwt:k2:revocations", "zed"]);
+    let amy = user(SECRET_2, "amy", Some(iat));
+    eventually(Duration::from_secs(5), "k2 unreadable", || check(&s.addr, "k2", &amy).status == 503);
+    assert_eq!(check(&s.addr, "k1", &john).status, 200, "k1 is read as before");
+    assert_eq!(metric(&s, r#"stackjwt_authz_revocations_stale{app="k1"}"#), 0);
+    assert_eq!(metric(&s, r#"stackjwt_authz_revocations_stale{app="k2"}"#), 1);
 }
 
 /// Resident memory of a process, in KiB.

@@ -23,13 +23,13 @@ use stackjwt::dev_token;
 /// The README's NGINX configuration, as it stands there: `authz` the servers of the
 /// `stackjwt_authz` upstream block, `app` the upstream's address.
 fn readme_site(port: u16, authz: &[&str], app: &str) -> String {
-    let servers: String = authz.iter().map(|a| format!("server {a}; ")).collect();
+    let servers = authz.iter().map(|a| format!("server {a};")).collect::<Vec<_>>().join(" ");
     let log = std::env::temp_dir().join(format!("stackjwt-site-{}-{port}.log", std::process::id()));
     fill(
         &readme_nginx("location = /_stream_auth"),
         &[
             ("listen 8000;", &format!("listen 127.0.0.1:{port};")),
-            ("server 127.0.0.1:9090; ", &servers),
+            ("server 127.0.0.1:9090;", &servers),
             ("server 127.0.0.1:3000;", &format!("server {app};")),
             ("/var/log/nginx/access.log", log.to_str().unwrap()),
         ],

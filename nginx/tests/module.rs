@@ -470,7 +470,12 @@ fn the_readmes_configuration_passes_no_identity_of_the_clients() {
     let mut nginx = start_nginx(&bin, &load, false, &conf);
     let front = format!("127.0.0.1:{port}");
     wait_for(&front, &mut nginx);
-    let spoof = [("X-Stream-User-Id", "admin"), ("X-Stream-Principal", "server")];
+    let spoof = [
+        ("X-Stream-User-Id", "admin"),
+        ("X-Stream-Principal", "server"),
+        ("X-Stream-Api-Key", "k2"),
+        ("X-Stream-User-Id-Encoding", "percent"),
+    ];
     let valid = token(SECRET, "john", Some(now() + 600));
     let with = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
         extra.iter().chain(&spoof).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
@@ -487,6 +492,7 @@ fn the_readmes_configuration_passes_no_identity_of_the_clients() {
         assert_eq!((status, body.as_str()), (200, "upstream"), "{path}");
         let got = seen.lock().unwrap()[before].clone();
         assert_eq!((got.principal.as_deref(), got.user_id.as_deref()), (principal, user), "{path}: {got:?}");
+        assert_eq!((got.api_key.as_deref(), got.encoding.as_deref()), (None, None), "{path}: {got:?}");
         eprintln!("{path:<10} -> upstream saw {:?} {:?}", got.principal, got.user_id);
     }
     let (status, _, _) = get(&front, "/channels", &[("stream-auth-type", "jwt"), ("Authorization", "bad")]);

@@ -63,7 +63,34 @@ fn mints_the_shared_vectors_byte_for_byte() {
         if weak {
             c.arg("--weak-secret");
         }
-        assert_eq!(run(&mut c), (0, want, String::new()), "{v}");
+        // Stdout is the SDK's token alone; a token without iat is noted on stderr.
+        let noted = v["kind"] != "dev" && v["iat"].as_u64().is_none();
+        let note = if noted { NO_IAT_NOTE.to_owned() } else { String::new() };
+        assert_eq!(run(&mut c), (0, want, note), "{v}");
+    }
+}
+
+/// What `token` and `server-token` say on stderr when minting without `--iat`.
+const NO_IAT_NOTE: &str = "note: no --iat: a revocation cutoff (revoke_tokens_issued_before) refuses this token whenever it was minted; add --iat now\n";
+
+/// `--iat now` on both minting commands (a token minted after a revocation cutoff passes it);
+/// without it, the note.
+#[test]
+fn server_tokens_take_iat_and_tokens_without_it_are_noted() {
+    let before = now();
+    let (code, out, err) = run(cmd(Some(LONG)).args(["server-token", "--iat", "now"]));
+    assert_eq!((code, err.as_str()), (0, ""));
+    let key = Key::new(Algorithm::Hs256, LONG.as_bytes()).unwrap();
+    let mut scratch = [0u8; 1024];
+    let claims = Verifier::new(&key).verify(out.trim(), now(), &mut scratch).unwrap();
+    assert!(claims.is_server() && (before..=now()).contains(&claims.iat().unwrap()));
+    let (code, out, err) = run(cmd(Some(LONG)).args(["server-token", "--iat", "1700000000"]));
+    assert_eq!((code, err.as_str()), (0, ""));
+    let mut buf = [0u8; 256];
+    assert_eq!(out.trim(), key.server_token_with_iat(1_700_000_000, &mut buf).unwrap());
+    for args in [&["server-token"][..], &["token", "john"]] {
+        let (code, _, err) = run(cmd(Some(LONG)).args(args));
+        assert_eq!((code, err.as_str()), (0, NO_IAT_NOTE), "{args:?}");
     }
 }
 

@@ -18,7 +18,7 @@ stackjwt: mint, verify and inspect Stream Chat tokens (HS256/384/512 JWT)
 
 Usage:
   stackjwt token USER_ID [--exp UNIX|+DURATION] [--iat UNIX|now] [--alg ALG] [--kid KID]
-  stackjwt server-token [--alg ALG] [--kid KID]
+  stackjwt server-token [--iat UNIX|now] [--alg ALG] [--kid KID]
   stackjwt dev-token USER_ID
   stackjwt verify [TOKEN|-] [--now UNIX] [--leeway SECS] [--require-exp] [--allow-dev] [--alg ALG] [--kid KID]
   stackjwt decode [TOKEN|-]     (no verification)
@@ -208,7 +208,7 @@ fn run() -> Result<(), Failure> {
     }
     let allowed: &[&str] = match command.as_str() {
         "token" => &["positional", "exp", "iat", "alg", "kid", "key"],
-        "server-token" => &["alg", "kid", "key"],
+        "server-token" => &["iat", "alg", "kid", "key"],
         "dev-token" => &["positional"],
         "verify" => &["positional", "alg", "kid", "key", "now", "leeway", "require-exp", "allow-dev"],
         "decode" => &["positional"],
@@ -221,11 +221,27 @@ fn run() -> Result<(), Failure> {
             let user_id = user_id_arg("token", o.positional.as_deref())?;
             let now = system_now()?;
             let exp = o.exp.as_deref().map(|s| time_arg("--exp", s, now)).transpose()?;
-            let iat = o.iat.as_deref().map(|s| if s == "now" { Ok(now) } else { number("--iat", s) }).transpose()?;
+            let iat = iat_arg(o.iat.as_deref(), now)?;
             let key = key(&o)?;
-            print_line(key.user_token(user_id, exp, iat, &mut buf).map_err(Failure::Rejected)?)
+            let token = key.user_token(user_id, exp, iat, &mut buf).map_err(Failure::Rejected)?;
+            if iat.is_none() {
+                no_iat_note();
+            }
+            print_line(token)
         }
-        "server-token" => print_line(key(&o)?.server_token(&mut buf).map_err(Failure::Rejected)?),
+        "server-token" => {
+            let iat = iat_arg(o.iat.as_deref(), system_now()?)?;
+            let key = key(&o)?;
+            let token = match iat {
+                Some(iat) => key.server_token_with_iat(iat, &mut buf),
+                None => key.server_token(&mut buf),
+            };
+            let token = token.map_err(Failure::Rejected)?;
+            if iat.is_none() {
+                no_iat_note();
+            }
+            print_line(token)
+        }
         "dev-token" => {
             let user_id = user_id_arg("dev-token", o.positional.as_deref())?;
             print_line(dev_token(user_id, &mut buf).map_err(Failure::Rejected)?)
@@ -275,6 +291,18 @@ fn check_options(o: &Options, allowed: &[&str]) -> Result<(), Failure> {
         Some((_, _, flag)) => usage(format!("this command does not take {flag}")),
         None => Ok(()),
     }
+}
+
+/// `--iat`: `now` or Unix seconds.
+fn iat_arg(arg: Option<&str>, now: u64) -> Result<Option<u64>, Failure> {
+    arg.map(|s| if s == "now" { Ok(now) } else { number("--iat", s) }).transpose()
+}
+
+/// Says on stderr (stdout keeps the token alone) what a token without `iat` means.
+fn no_iat_note() {
+    eprintln!(
+        "note: no --iat: a revocation cutoff (revoke_tokens_issued_before) refuses this token whenever it was minted; add --iat now"
+    );
 }
 
 fn print_line(text: &str) -> Result<(), Failure> {

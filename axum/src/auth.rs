@@ -515,6 +515,41 @@ impl Refusal {
         }
     }
 
+    /// Why, in one word an alert can select (the `reason` label of the metrics, and of each
+    /// refusal's log line): `expired`, `not_yet_valid`, `issued_in_future`, `signature`,
+    /// `revoked`, `malformed`, `algorithm`, `kid`, `missing_exp`, `missing`, `auth_type`,
+    /// `bearer`, `dev`, `anonymous_denied`, `unknown_api_key`, `not_allowed`, `stale`,
+    /// `duplicate`, `bad_header`, `forwarded_uri`, `unforwardable`, or `internal`.
+    #[must_use]
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::Token(e) => match e {
+                Error::Expired => "expired",
+                Error::NotYetValid => "not_yet_valid",
+                Error::IssuedInFuture => "issued_in_future",
+                Error::SignatureMismatch => "signature",
+                Error::Revoked => "revoked",
+                Error::AlgorithmNotAllowed => "algorithm",
+                Error::UnknownKid | Error::MissingKid => "kid",
+                Error::MissingExp => "missing_exp",
+                Error::MissingToken | Error::MissingAuthType => "missing",
+                Error::UnknownAuthType | Error::UnexpectedToken => "auth_type",
+                Error::BearerPrefix => "bearer",
+                Error::DevTokenNotAllowed => "dev",
+                e if e.is_authentication_failure() => "malformed",
+                _ => "internal",
+            },
+            Self::AnonymousDenied => "anonymous_denied",
+            Self::UnknownApiKey => "unknown_api_key",
+            Self::ApiKeyNotAllowed => "not_allowed",
+            Self::RevocationsUnavailable => "stale",
+            Self::DuplicateHeader(_) | Self::DuplicateQueryParameter(_) => "duplicate",
+            Self::InvalidHeaderValue(_) => "bad_header",
+            Self::ConflictingForwardedUri | Self::FragmentInForwardedUri => "forwarded_uri",
+            Self::UnforwardableUserId => "unforwardable",
+        }
+    }
+
     /// The JSON body Stream's API answers with.
     #[must_use]
     pub fn stream_json(self) -> String {

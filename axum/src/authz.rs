@@ -342,6 +342,14 @@ impl Authz {
         mirrors.get(api_key).map(Arc::clone)
     }
 
+    /// The labels of the apps whose revocations cannot be trusted now (empty when every app's
+    /// can): `/readyz`, and the log's "stale" and "fresh again" lines.
+    #[must_use]
+    pub fn stale_apps(&self) -> Vec<String> {
+        let live = self.live.load();
+        live.apps.iter().filter(|a| self.app_is_stale(a)).map(|a| a.label().to_owned()).collect()
+    }
+
     /// Whether an app's revocations cannot be trusted: a source is configured, and it has not
     /// answered for longer than allowed, or has not been read in full for this app.
     fn app_is_stale(&self, app: &App) -> bool {
@@ -542,7 +550,9 @@ pub async fn serve(
     serve_with(listener, limits, shutdown, respond).await
 }
 
-/// Serves the counters of `authz` in Prometheus' text format, on any path, until `shutdown`.
+/// Serves, until `shutdown`: `GET /metrics`, the counters of `authz` in Prometheus' text
+/// format; `GET /healthz`, 200 while the process serves; `GET /readyz`, 200 when every app's
+/// revocations can be trusted, else 503 naming the stale apps; 404 on any other path.
 ///
 /// # Errors
 /// None in practice, as [`serve`].
@@ -552,9 +562,23 @@ pub async fn serve_metrics(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let respond = move |_request: Request<Incoming>| {
-        let mut response = Response::new(Full::new(Bytes::from(authz.render_metrics())));
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    let respond = move |request: Request<Incoming>| {
+        let (status, content_type, body) = match request.uri().path() {
+            "/metrics" => (http::StatusCode::OK, "text/plain; version=0.0.4", authz.render_metrics()),
+            "/healthz" => (http::StatusCode::OK, "text/plain", "ok\n".to_owned()),
+            "/readyz" => match authz.stale_apps() {
+                stale if stale.is_empty() => (http::StatusCode::OK, "text/plain", "ready\n".to_owned()),
+                stale => (
+                    http::StatusCode::SERVICE_UNAVAILABLE,
+                    "text/plain",
+                    format!("revocations stale for: {}\n", stale.join(" ")),
+                ),
+            },
+            _ => (http::StatusCode::NOT_FOUND, "text/plain", "GET /metrics, /healthz or /readyz\n".to_owned()),
+        };
+        let mut response = Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = status;
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         async move { Ok::<_, Infallible>(response) }
     };
     serve_with(listener, limits, shutdown, respond).await

@@ -14,6 +14,31 @@ const BUCKETS_NS: [u64; 8] = [1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_0
 /// The Stream codes counted apart; any other code counts as `other`.
 const CODES: [i32; 7] = [4, 5, 40, 41, 42, 43, -1];
 const PRINCIPALS: [&str; 4] = ["user", "server", "dev", "anonymous"];
+/// Every [`Refusal::reason`].
+const REASONS: [&str; 22] = [
+    "expired",
+    "not_yet_valid",
+    "issued_in_future",
+    "signature",
+    "revoked",
+    "malformed",
+    "algorithm",
+    "kid",
+    "missing_exp",
+    "missing",
+    "auth_type",
+    "bearer",
+    "dev",
+    "anonymous_denied",
+    "unknown_api_key",
+    "not_allowed",
+    "stale",
+    "duplicate",
+    "bad_header",
+    "forwarded_uri",
+    "unforwardable",
+    "internal",
+];
 
 /// The `app` label of requests that name no configured app.
 pub const UNKNOWN_APP: &str = "unknown";
@@ -107,6 +132,11 @@ impl Metrics {
         for (label, c) in all() {
             c.render_requests(&mut out, label);
         }
+        out.push_str("# HELP stackjwt_authz_refusals_total Refusals, by app and reason (revoked, expired, signature, stale, ...).\n");
+        out.push_str("# TYPE stackjwt_authz_refusals_total counter\n");
+        for (label, c) in all() {
+            c.render_reasons(&mut out, label);
+        }
         out.push_str("# HELP stackjwt_authz_check_seconds Time to find and check a request's credentials.\n");
         out.push_str("# TYPE stackjwt_authz_check_seconds histogram\n");
         for (label, c) in all() {
@@ -153,6 +183,7 @@ impl Metrics {
 pub struct Counters {
     allowed: [AtomicU64; PRINCIPALS.len()],
     refused: [AtomicU64; CODES.len() + 1],
+    reasons: [AtomicU64; REASONS.len()],
     buckets: [AtomicU64; BUCKETS_NS.len()],
     count: AtomicU64,
     sum_ns: AtomicU64,
@@ -169,6 +200,8 @@ impl Counters {
             Err(refusal) => {
                 let i = CODES.iter().position(|&c| c == refusal.stream_code()).unwrap_or(CODES.len());
                 add(self.refused.get(i));
+                let reason = refusal.reason();
+                add(REASONS.iter().position(|&r| r == reason).and_then(|i| self.reasons.get(i)));
             }
         }
         let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
@@ -201,6 +234,13 @@ impl Counters {
         }
     }
 
+    fn render_reasons(&self, out: &mut String, app: &str) {
+        for (reason, n) in REASONS.iter().zip(&self.reasons) {
+            let _ =
+                writeln!(out, "stackjwt_authz_refusals_total{{app=\"{app}\",reason=\"{reason}\"}} {}", n.load(Relaxed));
+        }
+    }
+
     fn render_histogram(&self, out: &mut String, app: &str) {
         let mut cumulative = 0u64;
         for (bound, n) in BUCKETS_NS.iter().zip(&self.buckets) {
@@ -227,6 +267,36 @@ mod tests {
     use stackjwt::Error;
 
     use super::*;
+
+    #[test]
+    fn every_reason_has_a_counter() {
+        let refusals = [
+            Refusal::Token(Error::Expired),
+            Refusal::Token(Error::NotYetValid),
+            Refusal::Token(Error::IssuedInFuture),
+            Refusal::Token(Error::SignatureMismatch),
+            Refusal::Token(Error::Revoked),
+            Refusal::Token(Error::Malformed),
+            Refusal::Token(Error::AlgorithmNotAllowed),
+            Refusal::Token(Error::UnknownKid),
+            Refusal::Token(Error::MissingExp),
+            Refusal::Token(Error::MissingToken),
+            Refusal::Token(Error::UnknownAuthType),
+            Refusal::Token(Error::BearerPrefix),
+            Refusal::Token(Error::DevTokenNotAllowed),
+            Refusal::AnonymousDenied,
+            Refusal::UnknownApiKey,
+            Refusal::ApiKeyNotAllowed,
+            Refusal::RevocationsUnavailable,
+            Refusal::DuplicateHeader("authorization"),
+            Refusal::InvalidHeaderValue("authorization"),
+            Refusal::FragmentInForwardedUri,
+            Refusal::UnforwardableUserId,
+            Refusal::Token(Error::ClockBeforeEpoch),
+        ];
+        let reasons: Vec<&str> = refusals.iter().map(|r| r.reason()).collect();
+        assert_eq!(reasons, REASONS, "one refusal of each reason, in REASONS' order");
+    }
 
     #[test]
     fn outcomes_are_counted_by_principal_and_code_and_time() {
@@ -259,6 +329,12 @@ mod tests {
             r#"stackjwt_authz_requests_total{app="k1",outcome="error",code="-1"} 1"#,
             r#"stackjwt_authz_requests_total{app="unknown",outcome="refused",code="5"} 1"#,
             r#"stackjwt_authz_requests_total{app="unknown",outcome="allowed",principal="user"} 0"#,
+            r#"stackjwt_authz_refusals_total{app="k1",reason="expired"} 1"#,
+            r#"stackjwt_authz_refusals_total{app="k1",reason="malformed"} 1"#,
+            r#"stackjwt_authz_refusals_total{app="k1",reason="duplicate"} 1"#,
+            r#"stackjwt_authz_refusals_total{app="k1",reason="internal"} 1"#,
+            r#"stackjwt_authz_refusals_total{app="k1",reason="revoked"} 0"#,
+            r#"stackjwt_authz_refusals_total{app="unknown",reason="unknown_api_key"} 1"#,
             r#"stackjwt_authz_check_seconds_bucket{app="k1",le="0.000001"} 2"#,
             r#"stackjwt_authz_check_seconds_bucket{app="k1",le="0.000005"} 5"#,
             r#"stackjwt_authz_check_seconds_bucket{app="k1",le="0.000025"} 6"#,

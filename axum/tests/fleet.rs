@@ -371,7 +371,14 @@ fn a_stale_mirror_fails_closed_then_recovers() {
     let Some(mut redis) = Redis::start() else { return };
     let dir = Dir::new("stale");
     let deny = two_apps(&dir, &redis_section(&redis, "max_staleness = 1"));
-    let s = Authz::start_with(&["--config", &deny, "--metrics", "127.0.0.1:0"], &[]);
+    let mut s = Authz::start_with(&["--config", &deny, "--metrics", "127.0.0.1:0"], &[("RUST_LOG", "info")]);
+    let probe = |path: &str| {
+        let r = get(s.metrics.as_ref().unwrap(), path, &[]);
+        (r.status, r.body)
+    };
+    assert_eq!(probe("/healthz"), (200, "ok\n".to_owned()));
+    assert_eq!(probe("/readyz"), (200, "ready\n".to_owned()));
+    assert_eq!(probe("/other").0, 404, "only /metrics, /healthz and /readyz");
     let allow_config = dir.write(
         "allow.toml",
         &std::fs::read_to_string(&deny)
@@ -401,6 +408,8 @@ fn a_stale_mirror_fails_closed_then_recovers() {
         assert_eq!(anonymous().status, 200, "anonymous callers are served");
         assert_eq!(check(&s.addr, "k1", "bad").status, 401, "a bad token is still a 401");
         assert_eq!(metric(&s, "stackjwt_authz_revocations_stale"), 1);
+        assert_eq!(probe("/readyz"), (503, "revocations stale for: k1 k2\n".to_owned()));
+        assert_eq!(probe("/healthz").0, 200, "the process still serves");
         eventually(Duration::from_secs(5), "allow: stale too", || {
             metric(&allow, "stackjwt_authz_revocations_stale") == 1
         });
@@ -416,6 +425,21 @@ fn a_stale_mirror_fails_closed_then_recovers() {
         assert_eq!(metric(&s, "stackjwt_authz_revocations_stale"), 0);
     }
     assert!(metric(&s, "stackjwt_authz_revocation_resyncs_total") >= 3, "a full read on every reconnection");
+    // Each app's turn to stale and back is in the log, and a Redis that keeps nothing on disk
+    // (as these tests start it) is named at start. (The log looks every 100 ms.)
+    std::thread::sleep(Duration::from_millis(600));
+    s.terminate();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut s.stderr(), &mut log).unwrap();
+    assert!(log.contains("keeps nothing on disk"), "{log}");
+    for app in ["k1", "k2"] {
+        let stale =
+            log.lines().filter(|l| l.contains("revocations stale") && l.contains(&format!("app={app}"))).count();
+        let fresh =
+            log.lines().filter(|l| l.contains("revocations fresh again") && l.contains(&format!("app={app}"))).count();
+        // Each outage seen (the log looks every 100 ms) ends fresh again.
+        assert!(stale >= 1 && fresh == stale, "{app}: {stale} stale, {fresh} fresh: {log}");
+    }
 }
 
 /// A subscription cut by the server (`CLIENT KILL TYPE pubsub`): the revocation published

@@ -116,6 +116,23 @@ async fn reload_on_hangup(
     }
 }
 
+/// Logs each app turning stale (a warning) and fresh again (information).
+async fn log_staleness(authz: Arc<Authz>) {
+    let mut stale: Vec<String> = Vec::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        let now = authz.stale_apps();
+        for app in now.iter().filter(|a| !stale.contains(a)) {
+            tracing::warn!(app = %app, "revocations stale: this app's user and server tokens get what [redis] unavailable says (503 with \"deny\") until Redis answers");
+        }
+        for app in stale.iter().filter(|a| !now.contains(a)) {
+            tracing::info!(app = %app, "revocations fresh again");
+        }
+        stale = now;
+    }
+}
+
 async fn run(flags: Flags, config: Config, hangups: Hangups) -> std::io::Result<()> {
     let listener = TcpListener::bind(config.listen).await?;
     let metrics_listener = match config.metrics {
@@ -141,6 +158,9 @@ async fn run(flags: Flags, config: Config, hangups: Hangups) -> std::io::Result<
         if tokio::time::timeout(wait, ready_rx.wait_for(|&r| r)).await.is_err() {
             tracing::warn!("Redis did not answer within {wait:?}: serving, revocations stale until it does");
         }
+    }
+    if max_staleness.is_some() {
+        tokio::spawn(log_staleness(Arc::clone(&authz)));
     }
     // The first line on standard output names the bound address (useful with port 0).
     println!("stackjwt-authz listening on http://{}", listener.local_addr()?);

@@ -28,7 +28,8 @@ Usage: stackjwt-authz [OPTIONS]
                          then exit: 0 when good, 2 with what to fix. Serves and connects nothing
   --listen ADDR          address to serve checks on (default 127.0.0.1:8080)
   --admin ADDR           serve the admin API (POST /revoke) on ADDR, never on --listen
-  --metrics ADDR         serve Prometheus metrics on ADDR
+  --metrics ADDR         serve GET /metrics (Prometheus), /healthz and /readyz (503 while
+                         an app's revocations are stale) on ADDR
   --secret-file PATH     read the API secret from PATH (every trailing CR and LF dropped,
                          nothing else: the same rule as the stackjwt command's); else the
                          STREAM_API_SECRET environment variable. Never an argument.

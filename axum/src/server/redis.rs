@@ -86,7 +86,7 @@ fn seconds(what: &str, value: &[u8]) -> u64 {
 /// every half second. Each success marks the mirror fresh; a failure reconnects with a
 /// backoff (50 ms doubling to 2 s). `ready` is sent `true` after the first full read.
 pub async fn mirror(authz: Arc<Authz>, mut plan: watch::Receiver<Option<Plan>>, ready: watch::Sender<bool>) {
-    let mut state = Retry { backoff: BACKOFF.0, failing: false };
+    let mut state = Retry { backoff: BACKOFF.0, failing: false, persistence_checked: None };
     loop {
         let current = plan.borrow_and_update().clone();
         let Some(current) = current else {
@@ -126,6 +126,8 @@ pub async fn mirror(authz: Arc<Authz>, mut plan: watch::Receiver<Option<Plan>>, 
 struct Retry {
     backoff: Duration,
     failing: bool,
+    /// The URL whose persistence settings were last looked at.
+    persistence_checked: Option<String>,
 }
 
 /// A full read under way: every app's per-user cutoffs (`None` for an app whose keys could not
@@ -142,6 +144,10 @@ type FullRead<'a> = std::pin::Pin<Box<dyn Future<Output = Result<Vec<Option<User
 async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state: &mut Retry) -> Result<(), String> {
     let client = redis::Client::open(plan.url.as_str()).map_err(|e| e.to_string())?;
     let mut conn = timed(client.get_multiplexed_async_connection()).await?;
+    if state.persistence_checked.as_deref() != Some(plan.url.as_str()) {
+        warn_unless_persistent(&mut conn).await;
+        state.persistence_checked = Some(plan.url.clone());
+    }
     let pubsub = timed(client.get_async_pubsub()).await?;
     let (mut sink, mut messages) = pubsub.split();
     for key in &plan.api_keys {
@@ -212,6 +218,26 @@ async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state:
                 }
             }
         }
+    }
+}
+
+/// Warns when Redis says (`CONFIG GET`) that it keeps nothing on disk: a restart of it then
+/// loses every revocation. Says nothing where `CONFIG` is not allowed.
+async fn warn_unless_persistent(conn: &mut MultiplexedConnection) {
+    let get = |name: &'static str| {
+        let mut conn = conn.clone();
+        async move { timed(redis::cmd("CONFIG").arg("GET").arg(name).query_async::<Vec<String>>(&mut conn)).await }
+    };
+    match (get("appendonly").await, get("save").await) {
+        (Ok(appendonly), Ok(save)) => {
+            let value = |pair: &[String]| pair.get(1).map(|v| v.trim().to_owned()).unwrap_or_default();
+            if value(&appendonly) == "no" && value(&save).is_empty() {
+                tracing::warn!(
+                    "Redis keeps nothing on disk (appendonly no, save \"\"): a restart of it loses every revocation; set appendonly yes (or RDB snapshots with save)"
+                );
+            }
+        }
+        (Err(e), _) | (_, Err(e)) => tracing::debug!(error = %e, "Redis' persistence settings could not be read"),
     }
 }
 

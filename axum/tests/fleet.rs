@@ -744,7 +744,7 @@ fn a_million_revoked_users_load_and_revocations_stay_fast() {
     let config = two_apps(&dir, &redis_section(&redis, "resync = 3"));
     let started = std::time::Instant::now();
     let one = Authz::start_with(&["--config", &config, "--admin", "127.0.0.1:0"], &[]);
-    let two = Authz::start_with(&["--config", &config, "--metrics", "127.0.0.1:0"], &[]);
+    let mut two = Authz::start_with(&["--config", &config, "--metrics", "127.0.0.1:0"], &[("RUST_LOG", "info")]);
     let last = user(SECRET_A, &format!("u{USERS}"), Some(t - 1));
     let took = eventually(Duration::from_secs(20), "the last user is refused", || {
         refused(&check(&two.addr, "k1", &last), 401, "token revoked")
@@ -807,6 +807,14 @@ fn a_million_revoked_users_load_and_revocations_stay_fast() {
     for (i, (_, token)) in during.iter().enumerate() {
         assert_eq!(check(&two.addr, "k1", token).status, 401, "during{i} was lost by the full read");
     }
+    // A read that takes over a second says so: its progress about once a second, then the total.
+    two.terminate();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut two.stderr(), &mut log).unwrap();
+    let reads = log.lines().filter(|l| l.contains("revocation mirror: read ") && l.contains("users=1000000")).count();
+    let progress = log.lines().filter(|l| l.contains("revocation mirror: reading")).count();
+    eprintln!("log: {reads} full reads of the million reported, {progress} progress lines");
+    assert!(reads >= 1 && progress <= 30, "{log}");
 }
 
 /// A proxy to Redis that holds back every answer on a connection that has sent `MULTI` (the
@@ -911,6 +919,7 @@ fn no_redis_password_in_any_message() {
             let err = String::from_utf8(out.stderr).unwrap();
             assert_eq!(out.status.code(), Some(2), "{broken}: {err}");
             assert!(!err.contains("s3cretpw") && err.contains("broken.toml"), "{broken}: {err}");
+            assert_eq!(err.matches("broken.toml").count(), 1, "the file named once: {err}");
             assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
         }
     }
@@ -979,4 +988,33 @@ fn a_hangup_during_the_wait_for_redis_does_not_end_it() {
     let status = child.wait().unwrap();
     signal(redis.child.id(), "CONT");
     assert!(alive && line.starts_with("stackjwt-authz listening on"), "{line:?} {status:?}");
+}
+
+/// What Redis answers is logged for what it is: a refused command (ACL) is the connection's
+/// failure, not the app's data; a Redis that keeps revocations on disk is not warned about.
+#[test]
+fn redis_answers_are_logged_for_what_they_are() {
+    let Some(redis) = Redis::start() else { return };
+    let dir = Dir::new("redis-logs");
+    let config = two_apps(&dir, &redis_section(&redis, "max_staleness = 1"));
+    redis.cli(&["CONFIG", "SET", "save", "900 1"]);
+    let log_of = |s: &mut Authz| {
+        std::thread::sleep(Duration::from_millis(300));
+        s.terminate();
+        let _ = s.child.wait();
+        let mut log = String::new();
+        std::io::Read::read_to_string(&mut s.stderr(), &mut log).unwrap();
+        log
+    };
+    let mut s = Authz::start_with(&["--config", &config], &[("RUST_LOG", "info")]);
+    assert_eq!(check(&s.addr, "k1", &user(SECRET_A, "john", None)).status, 200);
+    let log = log_of(&mut s);
+    assert!(!log.contains("keeps nothing on disk"), "RDB snapshots persist: {log}");
+    redis.cli(&["ACL", "SETUSER", "default", "-hscan"]);
+    let mut s = Authz::start_with(&["--config", &config], &[("RUST_LOG", "info")]);
+    assert_eq!(check(&s.addr, "k1", &user(SECRET_A, "john", None)).status, 503);
+    let log = log_of(&mut s);
+    redis.cli(&["ACL", "SETUSER", "default", "+hscan"]);
+    assert!(log.contains("Redis connection lost") && log.contains("no permissions"), "{log}");
+    assert!(!log.contains("cannot be read"), "a refused command is not the app's data: {log}");
 }

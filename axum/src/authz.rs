@@ -210,7 +210,7 @@ struct Live {
 }
 
 /// Whether the revocation mirrors can be trusted: the last time their source answered. (An
-/// app's mirror is also untrusted until its first full read: [`Authz::is_stale`].)
+/// app's mirror is also untrusted until its first full read: [`Authz::stale_apps`].)
 #[derive(Debug)]
 pub struct Freshness {
     start: Instant,

@@ -100,6 +100,9 @@ pub enum Unavailable {
 #[derive(Debug)]
 struct App {
     api_key: Option<String>,
+    /// `api_key` as the `X-Stream-Api-Key` value, made once (a clone per answer is a
+    /// reference count, not a copy).
+    api_key_value: HeaderValue,
     auth: StreamAuth<KeyPair>,
     counters: Arc<Counters>,
     mirror: Arc<RevocationMirror>,
@@ -307,7 +310,10 @@ impl Authz {
             .map(|(api_key, auth)| {
                 let mirror = self.mirror(api_key.as_deref().unwrap_or(""));
                 let counters = self.metrics.app(api_key.as_deref().unwrap_or(DEFAULT_APP));
-                App { auth: auth.revocation_mirror(Arc::clone(&mirror)), api_key, counters, mirror }
+                // api_keys are visible ASCII (the configuration checks them).
+                let api_key_value = HeaderValue::from_str(api_key.as_deref().unwrap_or(""))
+                    .unwrap_or_else(|_| HeaderValue::from_static(""));
+                App { auth: auth.revocation_mirror(Arc::clone(&mirror)), api_key, api_key_value, counters, mirror }
             })
             .collect();
         self.live.store(Arc::new(Live {
@@ -471,12 +477,7 @@ impl Authz {
             Ok((principal, user_id)) => {
                 let mut response = Response::new(Full::new(Bytes::new()));
                 let h = response.headers_mut();
-                // api_keys are visible ASCII (the configuration checks them).
-                let app_key = app.and_then(|a| a.api_key.as_deref()).unwrap_or("");
-                h.insert(
-                    API_KEY_HEADER,
-                    HeaderValue::from_str(app_key).unwrap_or_else(|_| HeaderValue::from_static("")),
-                );
+                h.insert(API_KEY_HEADER, app.map_or_else(|| HeaderValue::from_static(""), |a| a.api_key_value.clone()));
                 h.insert(PRINCIPAL_HEADER, HeaderValue::from_static(principal.kind()));
                 // Always sent, empty without a user (and the encoding always): proxies that
                 // copy a header only when present (Traefik, Caddy) then replace a client's own.

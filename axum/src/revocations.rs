@@ -95,11 +95,7 @@ impl RevocationMirror {
     /// Replaces everything at once (after a full read of the source), and counts the mirror
     /// as [`loaded`](Self::is_loaded).
     pub fn replace(&self, users: impl IntoIterator<Item = (String, u64)>, cutoff: Option<u64>) {
-        let mut map = UserCutoffs::new_sync();
-        for (id, t) in users {
-            map.insert_mut(id, t);
-        }
-        drop(self.replace_map(map, cutoff));
+        drop(self.replace_map(users.into_iter().collect(), cutoff));
     }
 
     /// [`replace`](Self::replace) with a map already built; returns the map it replaced (a

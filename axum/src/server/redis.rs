@@ -15,9 +15,9 @@
 //! [`COMMAND_TIMEOUT`], the whole read under none) on a connection of its own, while the
 //! previous mirror keeps serving and the channel's changes keep being applied; it logs its
 //! progress when it takes more than a second, and the next one waits at least ten times as
-//! long as it took (so full reads of a huge hash take at most a tenth of a core). Every change, whoever announced
-//! it, is applied by reading the entry back from Redis, one change of an app at a time, so a
-//! value read earlier never overwrites one read later.
+//! long as it took (so full reads of a huge hash take at most a tenth of a core). Every
+//! change, whoever announced it, is applied by reading the entry back from Redis, one change
+//! of an app at a time, so a value read earlier never overwrites one read later.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -145,7 +145,7 @@ async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state:
     let client = redis::Client::open(plan.url.as_str()).map_err(|e| e.to_string())?;
     let mut conn = timed(client.get_multiplexed_async_connection()).await?;
     if state.persistence_checked.as_deref() != Some(plan.url.as_str()) {
-        warn_unless_persistent(&mut conn).await;
+        warn_unless_persistent(&conn).await;
         state.persistence_checked = Some(plan.url.clone());
     }
     let pubsub = timed(client.get_async_pubsub()).await?;
@@ -223,7 +223,7 @@ async fn session(authz: &Authz, plan: &Plan, ready: &watch::Sender<bool>, state:
 
 /// Warns when Redis says (`CONFIG GET`) that it keeps nothing on disk: a restart of it then
 /// loses every revocation. Says nothing where `CONFIG` is not allowed.
-async fn warn_unless_persistent(conn: &mut MultiplexedConnection) {
+async fn warn_unless_persistent(conn: &MultiplexedConnection) {
     let get = |name: &'static str| {
         let mut conn = conn.clone();
         async move { timed(redis::cmd("CONFIG").arg("GET").arg(name).query_async::<Vec<String>>(&mut conn)).await }
